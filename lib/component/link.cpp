@@ -1,0 +1,389 @@
+#include "lib/component/link.hpp"
+
+#include <array>
+#include <asio/co_spawn.hpp>
+#include <asio/connect.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <vector>
+
+namespace boshmux::component {
+
+using namespace asio::experimental::awaitable_operators;
+using proto::component::component_stream;
+using proto::component::failure_reason;
+using proto::component::link_state;
+using clock = std::chrono::steady_clock;
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+
+namespace {
+
+/// Id prefix of the pings the link sends through the server to itself.
+constexpr std::string_view ping_id_prefix = "boshmux-ping-";
+/// Largest batch of queued stanzas handed to one write.
+constexpr std::size_t max_write_batch_bytes = 256 * 1024;
+
+asio::awaitable<void> sleep_for(clock::duration d) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, d);
+  co_await timer.async_wait(use_tuple);
+}
+
+std::string seconds(std::chrono::milliseconds d) {
+  return fmt::format("{:.1f}s", static_cast<double>(d.count()) / 1000.0);
+}
+
+} // namespace
+
+/// One TCP connection and its stream, alive for one connect_once().
+struct link::connection {
+  explicit connection(asio::any_io_executor ex, const link_config& config)
+      : socket(std::move(ex))
+      , stream(config.domain, config.secret, config.limits) {}
+
+  asio::ip::tcp::socket socket;
+  component_stream stream;
+  std::string control; ///< header, handshake, keepalives, pings: written before stanzas
+  std::string cause;   ///< why the connection ended
+  clock::time_point started = clock::now();
+  clock::time_point last_read = started;
+  clock::time_point last_write = started;
+  clock::time_point ping_sent{};
+  bool ping_outstanding = false;
+  bool peer_closed = false;
+};
+
+link::link(asio::any_io_executor executor, link_config config, handlers callbacks)
+    : executor_(std::move(executor))
+    , config_(std::move(config))
+    , handlers_(std::move(callbacks))
+    , wake_(executor_)
+    , retry_timer_(executor_)
+    , jitter_rng_(std::random_device{}()) {}
+
+link::~link() = default;
+
+void link::start() {
+  if (running_) {
+    return;
+  }
+  running_ = true;
+  stopping_ = false;
+  asio::co_spawn(executor_, run(), asio::detached);
+}
+
+void link::stop(std::function<void()> done) {
+  stopping_ = true;
+  on_stopped_ = std::move(done);
+  retry_timer_.cancel();
+  wake_.cancel();
+  if (!running_ && on_stopped_) {
+    asio::post(executor_, std::exchange(on_stopped_, {}));
+  }
+}
+
+bool link::send(std::string stanza) {
+  if (queued_bytes_ + stanza.size() > config_.max_queue_bytes) {
+    return false;
+  }
+  queued_bytes_ += stanza.size();
+  queue_.push_back(std::move(stanza));
+  wake_.cancel();
+  return true;
+}
+
+std::string link::endpoint() const {
+  return fmt::format("{}:{}", config_.host, config_.port);
+}
+
+void link::set_up(bool up) {
+  if (up_ == up) {
+    return;
+  }
+  up_ = up;
+  if (handlers_.on_state) {
+    handlers_.on_state(up);
+  }
+}
+
+void link::report(const outcome& result, std::chrono::milliseconds delay) {
+  // A cause that repeats is logged once at error level; the retries go to debug.
+  if (result.cause != last_reported_) {
+    last_reported_ = result.cause;
+    if (result.retry_at_max) {
+      spdlog::error("[up={}] component {} refused: {}; retrying in {}", endpoint(), config_.domain,
+                    result.cause, seconds(delay));
+    } else {
+      spdlog::warn("[up={}] component link down: {}; reconnecting in {}", endpoint(), result.cause,
+                   seconds(delay));
+    }
+  } else {
+    spdlog::debug("[up={}] component link down: {}; reconnecting in {}", endpoint(), result.cause,
+                  seconds(delay));
+  }
+}
+
+asio::awaitable<void> link::run() {
+  unsigned attempt = 0;
+  while (!stopping_) {
+    const outcome result = co_await connect_once();
+    set_up(false);
+    if (stopping_) {
+      break;
+    }
+    if (result.was_ready) {
+      attempt = 0;
+    }
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    const double draw = unit(jitter_rng_);
+    const auto delay = result.retry_at_max ? config_.backoff.maximum_delay(draw)
+                                           : config_.backoff.delay(attempt++, draw);
+    report(result, delay);
+    retry_timer_.expires_after(delay);
+    co_await retry_timer_.async_wait(use_tuple);
+  }
+  running_ = false;
+  if (on_stopped_) {
+    std::exchange(on_stopped_, {})();
+  }
+}
+
+asio::awaitable<std::error_code> link::resolve_and_connect(connection& c) {
+  asio::ip::tcp::resolver resolver(executor_);
+  auto [rec, endpoints] =
+      co_await resolver.async_resolve(config_.host, std::to_string(config_.port), use_tuple);
+  if (rec) {
+    co_return rec;
+  }
+  auto [cec, ep] = co_await asio::async_connect(c.socket, endpoints, use_tuple);
+  co_return cec;
+}
+
+asio::awaitable<link::outcome> link::connect_once() {
+  connection c(executor_, config_);
+  auto connected = co_await (resolve_and_connect(c) || sleep_for(config_.connect_timeout));
+  if (connected.index() == 1) {
+    co_return outcome{fmt::format("connecting to {} timed out", endpoint())};
+  }
+  if (const std::error_code ec = std::get<0>(connected)) {
+    co_return outcome{fmt::format("cannot connect to {}: {}", endpoint(), ec.message())};
+  }
+  spdlog::debug("[up={}] connected; opening component stream for {}", endpoint(), config_.domain);
+  c.control = c.stream.open();
+  co_await (read_loop(c) || write_loop(c) || watchdog(c));
+
+  outcome result;
+  result.was_ready =
+      c.stream.state() == link_state::ready || c.stream.state() == link_state::closed;
+  const failure_reason reason = c.stream.failure();
+  result.retry_at_max = reason == failure_reason::not_authorized ||
+                        reason == failure_reason::host_unknown ||
+                        reason == failure_reason::conflict;
+  switch (reason) {
+  case failure_reason::not_authorized:
+    result.cause = "not-authorized: the server rejected the component secret";
+    break;
+  case failure_reason::host_unknown:
+    result.cause = fmt::format("host-unknown: the server does not know the component domain {}",
+                               config_.domain);
+    break;
+  case failure_reason::conflict:
+    result.cause = fmt::format("conflict: another component is connected as {}", config_.domain);
+    break;
+  case failure_reason::none:
+    result.cause = c.cause;
+    break;
+  default:
+    result.cause =
+        fmt::format("{} ({})", proto::component::to_string(reason), c.stream.condition());
+    break;
+  }
+  if (result.cause.empty()) {
+    result.cause = "connection closed";
+  }
+  std::error_code ignored;
+  c.socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  c.socket.close(ignored);
+  co_return result;
+}
+
+bool link::is_own_ping(std::string_view stanza) const {
+  // Cheap filter first; the full check parses only the rare candidates.
+  if (stanza.size() > 512 || stanza.find(ping_id_prefix) == std::string_view::npos) {
+    return false;
+  }
+  std::error_code ec;
+  const auto doc = proto::xml::document::parse(stanza, ec);
+  if (!doc) {
+    return false;
+  }
+  const auto& root = doc->root();
+  return proto::xml::local_name(root) == "iq" &&
+         proto::xml::attribute_value(root, "id").starts_with(ping_id_prefix) &&
+         proto::xml::attribute_value(root, "to") == config_.domain;
+}
+
+asio::awaitable<void> link::read_loop(connection& c) {
+  std::array<char, 16 * 1024> buffer{};
+  std::vector<component_stream::event> events;
+  std::string to_write;
+  for (;;) {
+    auto [ec, n] = co_await c.socket.async_read_some(asio::buffer(buffer), use_tuple);
+    if (ec) {
+      if (c.cause.empty()) { // a cancelled read reports the cause of whoever cancelled it
+        c.cause = ec == asio::error::eof ? "the server closed the connection" : ec.message();
+      }
+      co_return;
+    }
+    c.last_read = clock::now();
+    c.ping_outstanding = false;
+    events.clear();
+    to_write.clear();
+    c.stream.received({buffer.data(), n}, events, to_write);
+    if (!to_write.empty()) {
+      c.control += to_write;
+      wake_.cancel();
+    }
+    for (auto& e : events) {
+      switch (e.what) {
+      case component_stream::event::kind::ready:
+        ++connections_;
+        scope_ = c.stream.scope();
+        last_reported_.clear();
+        spdlog::info("[up={}] component {} authenticated (stream id {})", endpoint(),
+                     config_.domain, c.stream.stream_id());
+        set_up(true);
+        wake_.cancel();
+        break;
+      case component_stream::event::kind::stanza:
+        if (!is_own_ping(e.bytes) && handlers_.on_stanza) {
+          handlers_.on_stanza(e.bytes);
+        }
+        break;
+      case component_stream::event::kind::failed:
+        co_return;
+      case component_stream::event::kind::closed:
+        c.peer_closed = true;
+        c.cause = "the server closed the stream";
+        co_return;
+      }
+    }
+  }
+}
+
+asio::awaitable<void> link::write_loop(connection& c) {
+  std::vector<asio::const_buffer> buffers;
+  std::string control; // control bytes in flight (c.control may grow meanwhile)
+  for (;;) {
+    const bool ready = c.stream.state() == link_state::ready;
+    if (stopping_ && (!ready || queue_.empty())) {
+      control = std::move(c.control);
+      c.control.clear();
+      if (ready) {
+        control += component_stream::close();
+      }
+      if (!control.empty()) {
+        co_await asio::async_write(c.socket, asio::buffer(control), use_tuple);
+      }
+      if (ready) {
+        co_await sleep_for(config_.close_timeout); // the read loop ends first on a clean close
+      }
+      if (c.cause.empty()) {
+        c.cause = "stopped";
+      }
+      co_return;
+    }
+    buffers.clear();
+    std::size_t stanzas = 0;
+    std::size_t bytes = 0;
+    control = std::move(c.control);
+    c.control.clear();
+    if (!control.empty()) {
+      buffers.emplace_back(asio::buffer(control));
+      bytes += control.size();
+    }
+    if (ready) {
+      for (const auto& stanza : queue_) {
+        if (bytes > 0 && bytes + stanza.size() > max_write_batch_bytes) {
+          break;
+        }
+        buffers.emplace_back(asio::buffer(stanza));
+        bytes += stanza.size();
+        ++stanzas;
+      }
+    }
+    if (buffers.empty()) {
+      wake_.expires_at(asio::steady_timer::time_point::max());
+      auto [ec] = co_await wake_.async_wait(use_tuple);
+      if (ec && ec != asio::error::operation_aborted) {
+        co_return;
+      }
+      if ((co_await asio::this_coro::cancellation_state).cancelled() !=
+          asio::cancellation_type::none) {
+        co_return;
+      }
+      continue;
+    }
+    auto [ec, n] = co_await asio::async_write(c.socket, buffers, use_tuple);
+    if (ec) {
+      if (c.cause.empty()) {
+        c.cause = fmt::format("write failed: {}", ec.message());
+      }
+      co_return; // unwritten stanzas stay queued for the next connection
+    }
+    c.last_write = clock::now();
+    for (std::size_t i = 0; i < stanzas; ++i) {
+      queued_bytes_ -= queue_.front().size();
+      queue_.pop_front();
+    }
+  }
+}
+
+asio::awaitable<void> link::watchdog(connection& c) {
+  const auto tick = std::clamp(std::min(config_.keepalive_interval, config_.ping_timeout) / 4,
+                               std::chrono::milliseconds(50), std::chrono::milliseconds(5000));
+  asio::steady_timer timer(executor_);
+  for (;;) {
+    timer.expires_after(tick);
+    auto [ec] = co_await timer.async_wait(use_tuple);
+    if (ec) {
+      co_return;
+    }
+    const auto now = clock::now();
+    if (c.stream.state() != link_state::ready) {
+      if (now - c.started > config_.connect_timeout) {
+        c.cause = fmt::format("no handshake within {}", seconds(config_.connect_timeout));
+        co_return;
+      }
+      continue;
+    }
+    if (c.ping_outstanding) {
+      if (now - c.ping_sent > config_.ping_timeout) {
+        c.cause = fmt::format(
+            "the server did not answer for {}",
+            seconds(std::chrono::duration_cast<std::chrono::milliseconds>(now - c.last_read)));
+        co_return;
+      }
+    } else if (now - c.last_read >= config_.keepalive_interval) {
+      // Nothing heard for a while: send a ping that travels through the server and back to
+      // us; any byte read clears it.
+      c.control += fmt::format("<iq type='get' id='{}{}' from='{}' to='{}'>"
+                               "<ping xmlns='urn:xmpp:ping'/></iq>",
+                               ping_id_prefix, ++ping_counter_, config_.domain, config_.domain);
+      c.ping_outstanding = true;
+      c.ping_sent = now;
+      wake_.cancel();
+    }
+    if (now - c.last_write >= config_.keepalive_interval && c.control.empty()) {
+      c.control += ' ';
+      wake_.cancel();
+    }
+  }
+}
+
+} // namespace boshmux::component

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace boshmux::ops {
+
+/// A host (name or address) and a port.
+struct host_port {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+/// The effective configuration of one boshmux process.
+struct config {
+  std::string domain;                    ///< the component domain served
+  host_port upstream{"127.0.0.1", 5347}; ///< the XMPP server's component listener
+  std::string secret;                    ///< the component secret
+  host_port listen{"127.0.0.1", 5280};   ///< the HTTP listener
+  std::string bosh_path = "/http-bind";
+  std::string node_id = "n1"; ///< prefix of every SID this node issues
+  std::string log_level = "info";
+  std::chrono::milliseconds keepalive{30'000};
+  std::chrono::milliseconds reconnect_min{500};
+  std::chrono::milliseconds reconnect_max{30'000};
+};
+
+/// What parse_command_line decided.
+struct parse_result {
+  std::optional<config> cfg; ///< set when the process should run
+  int exit_code = 0;         ///< otherwise: exit with this (0 for --help, 2 for bad input)
+};
+
+/// Parses flags and BOSHMUX_* environment variables (a flag wins over its variable).
+/// Prints --help, or a message naming the bad option, to stdout/stderr itself.
+parse_result parse_command_line(int argc, const char* const* argv);
+
+/// Parses "HOST:PORT" or "[V6ADDR]:PORT"; nullopt when malformed. Port 0 only when allowed.
+std::optional<host_port> parse_host_port(const std::string& text, bool allow_port_zero);
+
+} // namespace boshmux::ops

@@ -1,0 +1,48 @@
+#include "proto/xmpp/stanza_error.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+using namespace boshmux::proto;
+
+namespace {
+
+std::unique_ptr<xml::document> parse(std::string_view text) {
+  std::error_code ec;
+  auto doc = xml::document::parse(text, ec);
+  BOOST_REQUIRE(doc);
+  return doc;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(stanza_error)
+
+BOOST_AUTO_TEST_CASE(error_reply_swaps_addresses_and_keeps_id) {
+  auto doc = parse("<message from='a@x/r' to='b@bosh.example' id='m&amp;1' type='chat'>"
+                   "<body>hi</body></message>");
+  BOOST_TEST(
+      xmpp::error_reply(doc->root(), "jabber:component:accept", "cancel", "service-unavailable") ==
+      "<message xmlns='jabber:component:accept' type='error' from='b@bosh.example' "
+      "to='a@x/r' id='m&amp;1'><error type='cancel'><service-unavailable "
+      "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>");
+}
+
+BOOST_AUTO_TEST_CASE(error_reply_omits_absent_attributes) {
+  auto doc = parse("<iq type='get'><ping xmlns='urn:xmpp:ping'/></iq>");
+  BOOST_TEST(xmpp::error_reply(doc->root(), "jabber:client", "modify", "bad-request") ==
+             "<iq xmlns='jabber:client' type='error'><error type='modify'><bad-request "
+             "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
+}
+
+BOOST_AUTO_TEST_CASE(errors_results_and_presence_are_never_bounced) {
+  BOOST_TEST(xmpp::must_not_bounce(parse("<message type='error'/>")->root()));
+  BOOST_TEST(xmpp::must_not_bounce(parse("<iq type='result'/>")->root()));
+  BOOST_TEST(xmpp::must_not_bounce(parse("<iq type='error'/>")->root()));
+  BOOST_TEST(xmpp::must_not_bounce(parse("<presence/>")->root()));
+  BOOST_TEST(!xmpp::must_not_bounce(parse("<iq type='get'/>")->root()));
+  BOOST_TEST(!xmpp::must_not_bounce(parse("<iq type='set'/>")->root()));
+  BOOST_TEST(!xmpp::must_not_bounce(parse("<message/>")->root()));
+  BOOST_TEST(!xmpp::must_not_bounce(parse("<message type='chat'/>")->root()));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
