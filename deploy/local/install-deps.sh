@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs the Debian packages boshmux needs to build, run and test; does nothing when all are
+# present. Safe to run again. Uses sudo when not root.
+#   deploy/local/install-deps.sh           build + run dependencies (Prosody included)
+#   deploy/local/install-deps.sh --test    also what the test suite needs
+set -euo pipefail
+
+packages=(
+  cmake g++ make pkg-config
+  libasio-dev node-llhttp librapidxml-dev libfmt-dev libspdlog-dev libboost-test-dev
+  libssl-dev libidn-dev libcli11-dev prometheus-cpp-dev
+  prosody
+)
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(python3 procps iproute2)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "installed" ]] || missing+=("$p")
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+  exit 0
+fi
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "install-deps: run as root or install sudo" >&2; exit 1; }
+  sudo=(sudo)
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+# Keep package scripts from starting system services (Prosody's on the default ports): tests
+# and the run command start private instances. Only when no policy is in place already.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+  "${sudo[@]}" chmod 755 "$policy"
+  own_policy=1
+fi
+cleanup() { if [[ $own_policy -eq 1 ]]; then "${sudo[@]}" rm -f "$policy"; fi; }
+trap cleanup EXIT
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done" >&2
