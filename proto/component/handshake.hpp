@@ -23,7 +23,4 @@ std::string handshake_digest(std::string_view stream_id, std::string_view secret
 /// The `<handshake>` element carrying `handshake_digest(stream_id, secret)`.
 std::string handshake_element(std::string_view stream_id, std::string_view secret);
 
-/// Compares two byte strings in time that depends only on their lengths.
-bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
-
 } // namespace boshmux::proto::component

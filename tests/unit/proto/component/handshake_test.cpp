@@ -1,5 +1,7 @@
 #include "proto/component/handshake.hpp"
 
+#include "proto/common/sha1.hpp"
+
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -48,10 +50,10 @@ BOOST_AUTO_TEST_CASE(open_stream_escapes_domain) {
 }
 
 BOOST_AUTO_TEST_CASE(constant_time_equal_compares_bytes) {
-  BOOST_TEST(component::constant_time_equal("abc", "abc"));
-  BOOST_TEST(!component::constant_time_equal("abc", "abd"));
-  BOOST_TEST(!component::constant_time_equal("abc", "ab"));
-  BOOST_TEST(component::constant_time_equal("", ""));
+  BOOST_TEST(boshmux::proto::constant_time_equal("abc", "abc"));
+  BOOST_TEST(!boshmux::proto::constant_time_equal("abc", "abd"));
+  BOOST_TEST(!boshmux::proto::constant_time_equal("abc", "ab"));
+  BOOST_TEST(boshmux::proto::constant_time_equal("", ""));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
