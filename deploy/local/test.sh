@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs what is missing, builds, and runs every test.
-#   1. the unit tests on an ASan+UBSan build (build-asan/)
+#   1. on an ASan+UBSan build (build-asan/): the unit tests, and the BOSH-over-HTTP
+#      integration tests (LeakSanitizer checks that no session or connection leaks)
 #   2. every test (unit, integration, ...) on the normal build (build/)
 # Extra arguments go to the second ctest run (e.g. -L integration, -R component).
 set -euo pipefail
@@ -12,11 +13,12 @@ if [[ -n "${CI:-}" ]]; then werror=ON; fi
 
 "$root/deploy/local/install-deps.sh" --test
 
-echo "== sanitized unit tests (ASan+UBSan)"
+echo "== sanitized build (ASan+UBSan): unit tests and BOSH over HTTP"
 cmake -S "$root" -B "$build-asan" -DCMAKE_BUILD_TYPE=Debug -DBOSHMUX_WERROR=$werror \
       -DBOSHMUX_SANITIZE="address;undefined" >/dev/null
-cmake --build "$build-asan" -j"$jobs" --target boshmux_proto_tests
-(cd "$build-asan" && ctest -L unit --output-on-failure)
+cmake --build "$build-asan" -j"$jobs" --target boshmux_proto_tests boshmux_lib_tests bosh_echo_server
+(cd "$build-asan" && ctest -L unit --output-on-failure &&
+   ctest -R integration.bosh_http --output-on-failure)
 
 echo "== full suite"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBOSHMUX_WERROR=$werror >/dev/null

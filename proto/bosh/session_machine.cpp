@@ -492,8 +492,10 @@ void session_machine::end(condition cond, end_reason reason, std::optional<std::
         first = false;
       }
     }
+    // A request still waiting for a missing rid learns its session is gone.
+    const auto parked_cond = cond == condition::none ? condition::item_not_found : cond;
     for (const auto& [rid, p] : parked_) {
-      respond_with(p.request_id, terminal_answer(cond, legacy));
+      respond_with(p.request_id, terminal_answer(parked_cond, legacy));
     }
   }
   held_.clear();

@@ -265,3 +265,123 @@ class XmppClient:
         except OSError:
             pass
         self.sock.close()
+
+
+def test_binary(name):
+    """Path of a test-only executable, given by CTest in BOSHMUX_TEST_BIN_DIR."""
+    path = os.path.join(os.environ.get("BOSHMUX_TEST_BIN_DIR", ""), name)
+    if not os.access(path, os.X_OK):
+        raise AssertionError(f"{name} not built at {path}: set BOSHMUX_TEST_BIN_DIR")
+    return path
+
+
+class EchoServer:
+    """The BOSH engine with an echo instead of the XMPP layer (tests/support/bosh_echo_server)."""
+
+    def __init__(self, *args):
+        import threading
+        self.proc = subprocess.Popen([test_binary("bosh_echo_server")] + list(args),
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     start_new_session=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("listening "):
+            raise AssertionError(f"echo server did not start: {line!r} {self.proc.stderr.read()}")
+        self.port = int(line.split()[1])
+        self.ended = []
+        self.stderr = []
+        self._lock = threading.Lock()
+        threading.Thread(target=self._read, args=(self.proc.stdout, self.ended),
+                         daemon=True).start()
+        threading.Thread(target=self._read, args=(self.proc.stderr, self.stderr),
+                         daemon=True).start()
+
+    def _read(self, stream, into):
+        for line in stream:
+            with self._lock:
+                into.append(line.rstrip("\n"))
+
+    def ended_sessions(self):
+        """{sid: (condition, reason)} of every session that ended so far."""
+        with self._lock:
+            return {l.split()[1]: tuple(l.split()[2:4]) for l in self.ended
+                    if l.startswith("ended ")}
+
+    def stats(self):
+        import json
+        status, _, body = http_request(self.port, "GET", "/stats")
+        assert status == 200, status
+        return json.loads(body)
+
+    def stop(self):
+        """SIGTERM; returns the exit status (non-zero when a sanitizer found a problem)."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        try:
+            return self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait(10)
+
+
+def http_request(port, method, path, body=b"", headers=None, timeout=10):
+    """One request on a fresh connection; returns (status, headers dict lower-cased, body)."""
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        data = resp.read()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data.decode()
+    finally:
+        conn.close()
+
+
+class RawHttp:
+    """One keep-alive HTTP/1.1 connection driven by hand: exact bytes out, parsed responses in."""
+
+    def __init__(self, port, timeout=10):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buffer = b""
+
+    def send_raw(self, data):
+        self.sock.sendall(data if isinstance(data, bytes) else data.encode())
+
+    def post(self, body, path="/http-bind", extra_headers=""):
+        data = body.encode() if isinstance(body, str) else body
+        self.send_raw(f"POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml; "
+                      f"charset=utf-8\r\n{extra_headers}Content-Length: {len(data)}\r\n\r\n"
+                      .encode() + data)
+
+    def read_response(self, timeout=10):
+        """(status, headers dict lower-cased, raw head, body bytes) of the next response."""
+        self.sock.settimeout(timeout)
+        while b"\r\n\r\n" not in self.buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("connection closed before a response")
+            self.buffer += chunk
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        lines = head.decode().split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {}
+        for l in lines[1:]:
+            name, value = l.split(": ", 1)
+            headers[name.lower()] = value
+        length = int(headers.get("content-length", "0"))
+        while len(self.buffer) < length:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("connection closed inside a body")
+            self.buffer += chunk
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        return status, headers, head.decode(), body
+
+    def closed_by_peer(self, timeout=5):
+        self.sock.settimeout(timeout)
+        try:
+            return self.sock.recv(1) == b""
+        except ConnectionResetError:
+            return True
+
+    def close(self):
+        self.sock.close()

@@ -404,6 +404,15 @@ BOOST_AUTO_TEST_CASE(inactivity_runs_once_no_live_request_is_held) {
 
 // --- inactivity and pause (section 10) ---
 
+BOOST_AUTO_TEST_CASE(request_waiting_for_a_missing_rid_gets_item_not_found_on_timeout) {
+  limits.inactivity = 30;
+  open();
+  const auto parked = post(102);
+  advance(30s);
+  BOOST_TEST(answer(parked) == terminal("item-not-found"));
+  BOOST_TEST((ended_action()->reason == end_reason::inactivity));
+}
+
 BOOST_AUTO_TEST_CASE(inactivity_ends_the_session_silently) {
   limits.inactivity = 30;
   create("wait='10' hold='1' ver='1.11'");

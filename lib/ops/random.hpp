@@ -1,0 +1,12 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace boshmux::ops {
+
+/// `bytes` bytes from OpenSSL's CSPRNG, as lowercase hex. Throws std::runtime_error if the
+/// generator fails (it never silently degrades to a weak source).
+std::string random_hex(std::size_t bytes);
+
+} // namespace boshmux::ops
