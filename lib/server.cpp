@@ -1,8 +1,6 @@
 #include "lib/server.hpp"
 
-#include "proto/component/handshake.hpp"
-#include "proto/xml/dom.hpp"
-#include "proto/xmpp/stanza_error.hpp"
+#include "lib/ops/random.hpp"
 
 #include <csignal>
 #include <spdlog/spdlog.h>
@@ -24,14 +22,80 @@ component::link_config make_link_config(const ops::config& cfg) {
   return lc;
 }
 
+http::server_config make_http_config(const ops::config& cfg) {
+  http::server_config hc;
+  hc.address = cfg.listen.host;
+  hc.port = cfg.listen.port;
+  hc.cors_origins = cfg.cors_origins;
+  return hc;
+}
+
+bosh::table_config make_table_config(const ops::config& cfg) {
+  bosh::table_config tc;
+  tc.domains = {cfg.domain};
+  tc.node_id = cfg.node_id;
+  tc.max_sessions = cfg.max_sessions;
+  tc.limits.max_wait = cfg.max_wait;
+  tc.limits.max_hold = cfg.max_hold;
+  tc.limits.inactivity = cfg.inactivity;
+  tc.limits.polling = cfg.polling;
+  tc.limits.max_pause = cfg.max_pause;
+  return tc;
+}
+
+proto::xmpp::c2s_options make_c2s_options(const ops::config& cfg, bool have_accounts) {
+  proto::xmpp::c2s_options o;
+  o.domain = cfg.domain;
+  o.sasl.anonymous = cfg.anonymous;
+  o.sasl.plain = have_accounts;
+  o.sasl.scram = have_accounts;
+  o.sasl.random_bytes = [](std::size_t n) { return ops::random_bytes(n); };
+  o.sasl.scram_unknown_user_key = ops::random_bytes(32);
+  return o;
+}
+
+/// No accounts: only ANONYMOUS can succeed.
+class no_accounts final : public proto::sasl::credential_store {
+public:
+  std::optional<proto::sasl::scram_credentials>
+  scram_credentials_for(std::string_view, proto::sasl::hash_kind) override {
+    return std::nullopt;
+  }
+  std::optional<std::string> verify_plain(std::string_view, std::string_view) override {
+    return std::nullopt;
+  }
+};
+
 } // namespace
 
 server::server(ops::config cfg)
     : config_(std::move(cfg))
     , signals_(io_, SIGTERM, SIGINT)
+    , store_(std::make_unique<no_accounts>())
+    , c2s_(std::make_unique<xmpp::c2s_layer>(
+          make_c2s_options(config_, false), *store_,
+          [this](std::string stanza) { return link_.send(std::move(stanza)); }))
+    , table_(std::make_unique<bosh::session_table>(io_.get_executor(), make_table_config(config_),
+                                                   *c2s_))
     , link_(io_.get_executor(), make_link_config(config_),
-            {[this](std::string_view stanza) { on_component_stanza(stanza); },
-             [](bool up) { spdlog::debug("component link is {}", up ? "up" : "down"); }}) {}
+            {[this](std::string_view stanza) {
+               spdlog::debug("[up] stanza in: {}", stanza);
+               c2s_->from_upstream(stanza, link_.scope());
+             },
+             [this](bool up) {
+               spdlog::debug("component link is {}", up ? "up" : "down");
+               if (!shutting_down_) {
+                 table_->set_accepting(up);
+               }
+             }})
+    , http_(io_.get_executor(), make_http_config(config_)) {
+  c2s_->attach(*table_);
+  table_->set_accepting(false); // until the component link is up
+  http_.set_bosh_handler(config_.bosh_path,
+                         [this](const std::shared_ptr<http::exchange>& ex) { table_->handle(ex); });
+}
+
+server::~server() = default;
 
 int server::run() {
   signals_.async_wait([this](const std::error_code& ec, int signal) {
@@ -39,7 +103,9 @@ int server::run() {
       shutdown(signal);
     }
   });
-  spdlog::info("boshmux {} for {}: component link to {}:{}", "0.1.0", config_.domain,
+  http_.start();
+  spdlog::info("boshmux {} for {}: BOSH endpoint http://{}:{}{}, component link to {}:{}", "0.1.0",
+               config_.domain, config_.listen.host, http_.local_port(), config_.bosh_path,
                config_.upstream.host, config_.upstream.port);
   link_.start();
   io_.run();
@@ -52,23 +118,11 @@ void server::shutdown(int signal) {
     return;
   }
   shutting_down_ = true;
-  spdlog::info("signal {}: closing the component stream", signal);
+  spdlog::info("signal {}: ending sessions and closing the component stream", signal);
+  table_->set_accepting(false, proto::bosh::condition::system_shutdown);
+  table_->terminate_all(proto::bosh::condition::system_shutdown);
+  http_.drain();
   link_.stop([this] { signals_.cancel(); });
-}
-
-void server::on_component_stanza(std::string_view stanza) {
-  spdlog::debug("[up] stanza in: {}", stanza);
-  std::error_code ec;
-  const auto doc = proto::xml::document::parse(stanza, ec);
-  if (!doc) {
-    return;
-  }
-  // No session serves any address yet: every stanza that expects an answer gets
-  // service-unavailable (RFC 6121 section 8.5), never silence.
-  if (!proto::xmpp::must_not_bounce(doc->root())) {
-    link_.send(proto::xmpp::error_reply(doc->root(), proto::component::accept_namespace, "cancel",
-                                        "service-unavailable"));
-  }
 }
 
 } // namespace boshmux

@@ -1,18 +1,25 @@
 #pragma once
 
+#include "lib/bosh/session_table.hpp"
 #include "lib/component/link.hpp"
+#include "lib/http/server.hpp"
 #include "lib/ops/config.hpp"
+#include "lib/xmpp/c2s_layer.hpp"
 
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
+#include <memory>
 #include <string_view>
 
 namespace boshmux {
 
 /// The composition root: owns the event loop and every long-lived part of one boshmux process.
+/// Declaration order is destruction order in reverse: the HTTP server (whose connections call
+/// into the table) goes first, the io_context last.
 class server {
 public:
   explicit server(ops::config cfg);
+  ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
@@ -20,13 +27,16 @@ public:
   int run();
 
 private:
-  void on_component_stanza(std::string_view stanza);
   void shutdown(int signal);
 
   ops::config config_;
   asio::io_context io_{1};
   asio::signal_set signals_;
+  std::unique_ptr<proto::sasl::credential_store> store_;
+  std::unique_ptr<xmpp::c2s_layer> c2s_;
+  std::unique_ptr<bosh::session_table> table_;
   component::link link_;
+  http::server http_;
   bool shutting_down_ = false;
 };
 

@@ -171,6 +171,39 @@ parse_result parse_command_line(int argc, const char* const* argv) {
       ->check(CLI::Range(0.01, 3600.0))
       ->capture_default_str();
 
+  app.add_option("--cors-origins", cfg.cors_origins,
+                 "Origins allowed to use the BOSH endpoint from a browser (default: any)")
+      ->envname("BOSHMUX_CORS_ORIGINS")
+      ->delimiter(',');
+  app.add_option("--max-wait", cfg.max_wait, "Longest a request is held, seconds")
+      ->envname("BOSHMUX_MAX_WAIT")
+      ->check(CLI::Range(1U, 3600U))
+      ->capture_default_str();
+  app.add_option("--max-hold", cfg.max_hold, "Most requests held at once per session")
+      ->envname("BOSHMUX_MAX_HOLD")
+      ->check(CLI::Range(1U, 4U))
+      ->capture_default_str();
+  app.add_option("--inactivity", cfg.inactivity,
+                 "Seconds without a held request before a session ends")
+      ->envname("BOSHMUX_INACTIVITY")
+      ->check(CLI::Range(2U, 3600U))
+      ->capture_default_str();
+  app.add_option("--polling", cfg.polling, "Shortest polling interval, seconds")
+      ->envname("BOSHMUX_POLLING")
+      ->check(CLI::Range(0U, 60U))
+      ->capture_default_str();
+  app.add_option("--max-pause", cfg.max_pause, "Longest pause a client may ask for, seconds")
+      ->envname("BOSHMUX_MAX_PAUSE")
+      ->check(CLI::Range(0U, 86400U))
+      ->capture_default_str();
+  app.add_option("--max-sessions", cfg.max_sessions, "Most sessions at once")
+      ->envname("BOSHMUX_MAX_SESSIONS")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}))
+      ->capture_default_str();
+  app.add_flag("--anonymous,!--no-anonymous", cfg.anonymous,
+               "Offer SASL ANONYMOUS (temporary random JIDs)")
+      ->envname("BOSHMUX_ANONYMOUS");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -26,6 +26,14 @@ struct config {
   std::chrono::milliseconds keepalive{30'000};
   std::chrono::milliseconds reconnect_min{500};
   std::chrono::milliseconds reconnect_max{30'000};
+  std::vector<std::string> cors_origins; ///< empty: any origin
+  unsigned max_wait = 60;                ///< seconds a request may be held at most
+  unsigned max_hold = 1;                 ///< requests held at once at most
+  unsigned inactivity = 60;              ///< seconds without a held request before a session ends
+  unsigned polling = 2;                  ///< shortest polling interval, seconds
+  unsigned max_pause = 120;              ///< longest pause a client may ask for, seconds
+  std::size_t max_sessions = 100'000;    ///< sessions at once
+  bool anonymous = false;                ///< offer SASL ANONYMOUS
 };
 
 /// What parse_command_line decided.

@@ -1,0 +1,27 @@
+#pragma once
+
+#include "proto/xml/dom.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace boshmux::proto::xmpp {
+
+/// Rewrites the start tag of a top-level stanza for another stream, copying the rest of
+/// `raw` untouched: drops its default namespace declaration and its `from`, puts `from`
+/// (when not empty) and `xmlns` (when not empty) instead, and declares every prefix of
+/// `outer` that the element uses but does not declare itself (checklist P15), so the
+/// stanza stays namespace-well-formed outside the element that carried it.
+/// `root` is `raw` parsed.
+std::string restamp(std::string_view raw, const xml::node& root, std::string_view from,
+                    std::string_view xmlns, const xml::namespace_scope& outer);
+
+/// `stanza` (whose top-level element declares no default namespace, as restamp() makes it
+/// when given none) with `xmlns='ns'` added to its start tag.
+std::string with_default_namespace(std::string_view stanza, std::string_view ns);
+
+/// Offset just past the '>' ending the start tag of the element in `raw` (quotes honoured);
+/// raw.size() when there is none.
+std::size_t start_tag_end(std::string_view raw) noexcept;
+
+} // namespace boshmux::proto::xmpp
