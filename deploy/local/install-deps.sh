@@ -12,7 +12,9 @@ packages=(
   prosody
 )
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(python3 procps iproute2)
+  packages+=(python3 procps)
+  # Node.js for the Strophe.js end-to-end tests (a machine image may already ship its own).
+  command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 
 missing=()

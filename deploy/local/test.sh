@@ -12,6 +12,8 @@ werror=OFF
 if [[ -n "${CI:-}" ]]; then werror=ON; fi
 
 "$root/deploy/local/install-deps.sh" --test
+# The web clients of the end-to-end tests, at the versions pinned in tests/e2e/package.json.
+(cd "$root/tests/e2e" && npm install --no-package-lock --no-audit --no-fund --loglevel=error)
 
 echo "== sanitized build (ASan+UBSan): unit tests and BOSH over HTTP"
 cmake -S "$root" -B "$build-asan" -DCMAKE_BUILD_TYPE=Debug -DBOSHMUX_WERROR=$werror \

@@ -1,0 +1,78 @@
+"""Strophe.js (npm, under Node) logging in through boshmux, against a real Prosody."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
+from harness import Boshmux, Prosody, XmppClient  # noqa: E402
+
+DOMAIN = "bosh.localhost"
+SECRET = "e2e-secret"
+E2E_DIR = os.path.join(os.path.dirname(__file__), "..", "e2e")
+
+
+def strophe(url, *args, timeout=30):
+    if not os.path.isdir(os.path.join(E2E_DIR, "node_modules", "strophe.js")):
+        raise AssertionError("tests/e2e/node_modules missing: deploy/local/test.sh installs it")
+    proc = subprocess.run(["node", os.path.join(E2E_DIR, "client.mjs"), "--url", url,
+                           "--domain", DOMAIN] + list(args),
+                          capture_output=True, text=True, timeout=timeout)
+    lines = [l for l in proc.stdout.splitlines() if l.startswith("{")]
+    result = json.loads(lines[-1]) if lines else {}
+    return proc.returncode, result, proc.stderr
+
+
+class StropheLoginTest(unittest.TestCase):
+    def setUp(self):
+        self.prosody = Prosody(components={DOMAIN: SECRET}).start()
+        self.addCleanup(self.prosody.cleanup)
+        self.boshmux = Boshmux(["--domain", DOMAIN, "--upstream",
+                                f"127.0.0.1:{self.prosody.component_port}", "--listen",
+                                "127.0.0.1:0", "--anonymous", "--log-level", "debug"],
+                               env={"BOSHMUX_SECRET": SECRET}).start()
+        self.addCleanup(self.boshmux.cleanup)
+        self.boshmux.wait_log("authenticated")
+        port = self.boshmux.wait_log(r"BOSH endpoint http://127\.0\.0\.1:(\d+)/http-bind")[0]
+        self.url = f"http://127.0.0.1:{port}/http-bind"
+
+    def test_anonymous_login_bind_ping_roster_and_disconnect(self):
+        code, result, err = strophe(self.url, "--mechanism", "ANONYMOUS")
+        self.assertEqual(code, 0, f"{result} {err}")
+        self.assertRegex(result["jid"], rf"^[0-9a-f-]{{36}}@{re.escape(DOMAIN)}/.+$")
+        for step in ("CONNECTED", "PING", "ROSTER", "DISCONNECTED"):
+            self.assertIn(step, result["steps"])
+        self.assertIn("authenticated", self.boshmux.log_text())
+
+    def test_anonymous_user_chats_with_a_prosody_user(self):
+        self.prosody.register("alice", "alicepw")
+        alice = XmppClient(self.prosody.c2s_port, "localhost", "alice", "alicepw")
+        self.addCleanup(alice.close)
+        alice.send("<presence/>")  # available: Prosody delivers bare-JID chat to her
+        received = {}
+
+        def answer():
+            m = alice.wait_for(lambda e: e.tag.endswith("message") and e.get("type") == "chat",
+                               timeout=25)
+            received["from"] = m.get("from")
+            received["body"] = m.findtext("{jabber:client}body")
+            alice.send(f"<message to='{m.get('from')}' type='chat'><body>hi strophe</body>"
+                       "</message>")
+
+        t = threading.Thread(target=answer)
+        t.start()
+        code, result, err = strophe(self.url, "--mechanism", "ANONYMOUS", "--send-to",
+                                    "alice@localhost", "--body", "hello alice", "--expect-reply")
+        t.join(30)
+        self.assertEqual(code, 0, f"{result} {err}")
+        self.assertEqual(received["body"], "hello alice")
+        self.assertEqual(received["from"], result["jid"])  # stamped with the full JID
+        self.assertEqual(result["reply"], "hi strophe")
+
+
+if __name__ == "__main__":
+    unittest.main()
