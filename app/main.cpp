@@ -1,19 +1,33 @@
+#include "lib/auth/user_command.hpp"
 #include "lib/ops/config.hpp"
 #include "lib/ops/log.hpp"
 #include "lib/server.hpp"
 
 #include <exception>
 #include <iostream>
+#include <memory>
+#include <stdexcept>
+#include <string_view>
 
 int main(int argc, char** argv) {
   try {
+    if (argc > 1 && std::string_view(argv[1]) == "user") {
+      // boshmux user add|del|list NAME --users-file F (password from the terminal or stdin)
+      return boshmux::auth::run_user_command(argc - 1, argv + 1, std::cin, std::cout, std::cerr);
+    }
     auto parsed = boshmux::ops::parse_command_line(argc, argv);
     if (!parsed.cfg) {
       return parsed.exit_code;
     }
     boshmux::ops::setup_logging(parsed.cfg->log_level);
-    boshmux::server server(std::move(*parsed.cfg));
-    return server.run();
+    std::unique_ptr<boshmux::server> server;
+    try {
+      server = std::make_unique<boshmux::server>(std::move(*parsed.cfg));
+    } catch (const std::runtime_error& e) {
+      std::cerr << "boshmux: " << e.what() << "\n"; // a configured file that cannot be used
+      return 2;
+    }
+    return server->run();
   } catch (const std::exception& e) {
     std::cerr << "boshmux: fatal: " << e.what() << "\n";
     return 1;

@@ -43,37 +43,60 @@ bosh::table_config make_table_config(const ops::config& cfg) {
   return tc;
 }
 
-proto::xmpp::c2s_options make_c2s_options(const ops::config& cfg, bool have_accounts) {
+proto::xmpp::c2s_options make_c2s_options(const ops::config& cfg, const auth::auth_backend& auth) {
   proto::xmpp::c2s_options o;
   o.domain = cfg.domain;
   o.sasl.anonymous = cfg.anonymous;
-  o.sasl.plain = have_accounts;
-  o.sasl.scram = have_accounts;
+  o.sasl.plain = auth.has_users_file() || auth.has_jwt();
+  o.sasl.scram = auth.has_users_file(); // SCRAM needs stored keys; a JWT is PLAIN only
   o.sasl.random_bytes = [](std::size_t n) { return ops::random_bytes(n); };
   o.sasl.scram_unknown_user_key = ops::random_bytes(32);
   return o;
 }
 
-/// No accounts: only ANONYMOUS can succeed.
-class no_accounts final : public proto::sasl::credential_store {
-public:
-  std::optional<proto::sasl::scram_credentials>
-  scram_credentials_for(std::string_view, proto::sasl::hash_kind) override {
-    return std::nullopt;
+/// The credential backends the configuration names. Throws std::runtime_error (a startup
+/// error, exit status 2 from main) when a file cannot be used.
+std::unique_ptr<auth::auth_backend> make_auth(const ops::config& cfg) {
+  std::unique_ptr<auth::users_file_store> users;
+  std::unique_ptr<auth::jwt_verifier> jwt;
+  std::string error;
+  if (!cfg.users_file.empty()) {
+    users = auth::users_file_store::open(cfg.users_file, error);
+    if (!users) {
+      throw std::runtime_error("--users-file: " + error);
+    }
   }
-  std::optional<std::string> verify_plain(std::string_view, std::string_view) override {
-    return std::nullopt;
+  if (!cfg.jwt_key_file.empty()) {
+    auth::jwt_options options;
+    auto key = auth::jwt_verifier::read_key_file(cfg.jwt_key_file, error);
+    if (!key) {
+      throw std::runtime_error("--jwt-key-file: " + error);
+    }
+    options.key = std::move(*key);
+    options.user_claim = cfg.jwt_claim;
+    if (!cfg.jwt_issuer.empty()) {
+      options.issuer = cfg.jwt_issuer;
+    }
+    if (!cfg.jwt_audience.empty()) {
+      options.audience = cfg.jwt_audience;
+    }
+    try {
+      jwt = std::make_unique<auth::jwt_verifier>(std::move(options));
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(std::string("--jwt-key-file: ") + e.what());
+    }
   }
-};
+  return std::make_unique<auth::auth_backend>(std::move(users), std::move(jwt));
+}
 
 } // namespace
 
 server::server(ops::config cfg)
     : config_(std::move(cfg))
     , signals_(io_, SIGTERM, SIGINT)
-    , store_(std::make_unique<no_accounts>())
+    , store_(make_auth(config_))
     , c2s_(std::make_unique<xmpp::c2s_layer>(
-          make_c2s_options(config_, false), *store_,
+          make_c2s_options(config_, *store_), *store_,
           [this](std::string stanza) { return link_.send(std::move(stanza)); }))
     , table_(std::make_unique<bosh::session_table>(io_.get_executor(), make_table_config(config_),
                                                    *c2s_))

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "lib/auth/auth_backend.hpp"
 #include "lib/bosh/session_table.hpp"
 #include "lib/component/link.hpp"
 #include "lib/http/server.hpp"
@@ -32,7 +33,7 @@ private:
   ops::config config_;
   asio::io_context io_{1};
   asio::signal_set signals_;
-  std::unique_ptr<proto::sasl::credential_store> store_;
+  std::unique_ptr<auth::auth_backend> store_;
   std::unique_ptr<xmpp::c2s_layer> c2s_;
   std::unique_ptr<bosh::session_table> table_;
   component::link link_;

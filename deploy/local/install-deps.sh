@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   cmake g++ make pkg-config
   libasio-dev node-llhttp librapidxml-dev libfmt-dev libspdlog-dev libboost-test-dev
-  libssl-dev libidn-dev libcli11-dev prometheus-cpp-dev
+  libssl-dev libidn-dev libcli11-dev prometheus-cpp-dev nlohmann-json3-dev
   prosody
 )
 if [[ "${1:-}" == "--test" ]]; then

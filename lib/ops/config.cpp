@@ -203,6 +203,21 @@ parse_result parse_command_line(int argc, const char* const* argv) {
   app.add_flag("--anonymous,!--no-anonymous", cfg.anonymous,
                "Offer SASL ANONYMOUS (temporary random JIDs)")
       ->envname("BOSHMUX_ANONYMOUS");
+  app.add_option("--users-file", cfg.users_file,
+                 "Accounts file (boshmux user add ...): enables PLAIN and SCRAM")
+      ->envname("BOSHMUX_USERS_FILE")
+      ->check(CLI::ExistingFile);
+  app.add_option("--jwt-key-file", cfg.jwt_key_file,
+                 "HS256 key file: JWTs are accepted as PLAIN passwords")
+      ->envname("BOSHMUX_JWT_KEY_FILE")
+      ->check(CLI::ExistingFile);
+  app.add_option("--jwt-claim", cfg.jwt_claim, "JWT claim holding the user name")
+      ->envname("BOSHMUX_JWT_CLAIM")
+      ->capture_default_str();
+  app.add_option("--jwt-issuer", cfg.jwt_issuer, "Required JWT issuer (iss)")
+      ->envname("BOSHMUX_JWT_ISSUER");
+  app.add_option("--jwt-audience", cfg.jwt_audience, "Required JWT audience (aud)")
+      ->envname("BOSHMUX_JWT_AUDIENCE");
 
   try {
     app.parse(argc, argv);

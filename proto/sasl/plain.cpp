@@ -43,7 +43,7 @@ step plain_mechanism::finish(std::string_view message) {
   const auto authcid = message.substr(first + 1, second - first - 1);
   const auto password = message.substr(second + 1);
   if (authcid.empty() || password.empty() || authcid.size() > max_plain_field_bytes ||
-      password.size() > max_plain_field_bytes || authzid.size() > max_authzid_bytes) {
+      password.size() > max_password_bytes || authzid.size() > max_authzid_bytes) {
     return step::failure(failure_condition::malformed_request);
   }
 

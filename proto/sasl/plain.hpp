@@ -24,6 +24,8 @@ public:
   static constexpr std::string_view name = "PLAIN";
   /// Longest authcid and password, in bytes (RFC 4616 section 2 requires at least 255).
   static constexpr std::size_t max_plain_field_bytes = max_authcid_bytes;
+  /// Largest password accepted: a JWT given as the password is often longer than 255 bytes.
+  static constexpr std::size_t max_password_bytes = 8192;
 
   /// `store` must outlive the mechanism.
   explicit plain_mechanism(credential_store& store);

@@ -76,3 +76,86 @@ class StropheLoginTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def make_jwt(key, claims):
+    import base64
+    import hashlib
+    import hmac
+
+    def b64(data):
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    body = b64(json.dumps(claims).encode())
+    sig = hmac.new(key, f"{head}.{body}".encode(), hashlib.sha256).digest()
+    return f"{head}.{body}.{b64(sig)}"
+
+
+class StropheAccountsTest(unittest.TestCase):
+    """PLAIN and SCRAM against a users file made with `boshmux user add`, and JWT tokens."""
+
+    KEY = b"k" * 40
+
+    def setUp(self):
+        import tempfile
+        import time as _time
+        self.time = _time
+        self.dir = tempfile.mkdtemp(prefix="boshmux-accounts-")
+        self.users = os.path.join(self.dir, "users")
+        from harness import binary
+        add = subprocess.run([binary(), "user", "add", "romeo", "--users-file", self.users],
+                             input="wherefore art thou\n", text=True, capture_output=True)
+        self.assertEqual(add.returncode, 0, add.stderr)
+        with open(self.users, "rb") as f:
+            self.assertNotIn(b"wherefore", f.read())  # only salted SCRAM keys are stored
+        key_file = os.path.join(self.dir, "jwt.key")
+        with open(key_file, "wb") as f:
+            f.write(self.KEY)
+        self.prosody = Prosody(components={DOMAIN: SECRET}).start()
+        self.addCleanup(self.prosody.cleanup)
+        self.boshmux = Boshmux(["--domain", DOMAIN, "--upstream",
+                                f"127.0.0.1:{self.prosody.component_port}", "--listen",
+                                "127.0.0.1:0", "--users-file", self.users, "--jwt-key-file",
+                                key_file, "--log-level", "debug"],
+                               env={"BOSHMUX_SECRET": SECRET}).start()
+        self.addCleanup(self.boshmux.cleanup)
+        self.boshmux.wait_log("authenticated")
+        port = self.boshmux.wait_log(r"BOSH endpoint http://127\.0\.0\.1:(\d+)/http-bind")[0]
+        self.url = f"http://127.0.0.1:{port}/http-bind"
+
+    def login(self, mechanism, user, password):
+        return strophe(self.url, "--mechanism", mechanism, "--jid", f"{user}@{DOMAIN}",
+                       "--password", password, "--resource", "web")
+
+    def test_each_mechanism_logs_in_with_the_users_file(self):
+        for mechanism in ("PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-256"):
+            with self.subTest(mechanism=mechanism):
+                code, result, err = self.login(mechanism, "romeo", "wherefore art thou")
+                self.assertEqual(code, 0, f"{result} {err}")
+                self.assertEqual(result["jid"], f"romeo@{DOMAIN}/web")
+                self.assertIn("PING", result["steps"])
+
+    def test_wrong_password_fails_for_each_mechanism(self):
+        for mechanism in ("PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-256"):
+            with self.subTest(mechanism=mechanism):
+                code, result, _ = self.login(mechanism, "romeo", "wrong")
+                self.assertEqual(code, 2, result)
+                self.assertNotIn("CONNECTED", result["steps"])
+        self.assertIn("authentication failed", self.boshmux.log_text())
+
+    def test_jwt_as_plain_password(self):
+        now = int(self.time.time())
+        token = make_jwt(self.KEY, {"sub": "juliet", "exp": now + 300, "iat": now})
+        code, result, err = self.login("PLAIN", "juliet", token)
+        self.assertEqual(code, 0, f"{result} {err}")
+        self.assertEqual(result["jid"], f"juliet@{DOMAIN}/web")
+        self.assertNotIn(token, self.boshmux.log_text())  # tokens never reach the log
+
+    def test_expired_or_forged_jwt_is_refused(self):
+        now = int(self.time.time())
+        expired = make_jwt(self.KEY, {"sub": "juliet", "exp": now - 120})
+        forged = make_jwt(b"x" * 40, {"sub": "juliet", "exp": now + 300})
+        for token in (expired, forged):
+            code, result, _ = self.login("PLAIN", "juliet", token)
+            self.assertEqual(code, 2, result)
