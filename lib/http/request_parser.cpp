@@ -1,5 +1,7 @@
 #include "lib/http/request_parser.hpp"
 
+#include "proto/common/ascii.hpp"
+
 #include <algorithm>
 #include <llhttp.h>
 #include <string>
@@ -46,22 +48,6 @@ parser_state& state_of(llhttp_t* p) {
   return *static_cast<parser_state*>(p->data);
 }
 
-char lower(char c) noexcept {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
-
 std::string_view trim(std::string_view s) noexcept {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
     s.remove_prefix(1);
@@ -77,7 +63,8 @@ std::string_view trim(std::string_view s) noexcept {
 std::string path_of(std::string_view target) {
   for (const std::string_view scheme :
        {std::string_view("http://"), std::string_view("https://")}) {
-    if (target.size() >= scheme.size() && iequals(target.substr(0, scheme.size()), scheme)) {
+    if (target.size() >= scheme.size() &&
+        proto::ascii_iequals(target.substr(0, scheme.size()), scheme)) {
       target.remove_prefix(scheme.size());
       const auto slash = target.find_first_of("/?#");
       target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
@@ -100,7 +87,7 @@ bool only_chunked(const request& r) {
     while (!list.empty()) {
       const auto comma = list.find(',');
       const auto coding = trim(list.substr(0, comma));
-      if (!coding.empty() && !iequals(coding, "chunked")) {
+      if (!coding.empty() && !proto::ascii_iequals(coding, "chunked")) {
         return false;
       }
       list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
@@ -134,7 +121,7 @@ int on_header_field(llhttp_t* p, const char* at, std::size_t length) {
     return 0;
   }
   for (std::size_t i = 0; i < length; ++i) {
-    s.field.push_back(lower(at[i]));
+    s.field.push_back(proto::ascii_lower(at[i]));
   }
   return 0;
 }
@@ -199,7 +186,7 @@ int on_headers_complete(llhttp_t* p) {
   }
   // RFC 7231 section 5.1.1: 100 Continue only to HTTP/1.1 clients, only when a body follows.
   if (const std::string* expect = r.find_header("expect");
-      expect != nullptr && iequals(*expect, "100-continue") && r.version_minor >= 1 &&
+      expect != nullptr && proto::ascii_iequals(*expect, "100-continue") && r.version_minor >= 1 &&
       (chunked || p->content_length > 0)) {
     s.want_continue = true;
   }

@@ -1,27 +1,13 @@
 #include "lib/http/response_writer.hpp"
 
+#include "proto/common/ascii.hpp"
+
 #include <array>
 #include <charconv>
 
 namespace boshmux::http {
 
 namespace {
-
-char lower(char c) noexcept {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
 
 /// True for the characters RFC 7230 allows in a header name (tchar).
 bool is_token_char(char c) noexcept {
@@ -47,7 +33,7 @@ bool is_token(std::string_view s) noexcept {
 bool framing_owns(std::string_view name) noexcept {
   for (const std::string_view owned :
        {"content-length", "transfer-encoding", "connection", "cache-control", "content-type"}) {
-    if (iequals(name, owned)) {
+    if (proto::ascii_iequals(name, owned)) {
       return true;
     }
   }

@@ -2,6 +2,7 @@
 
 #include "lib/http/request_parser.hpp"
 #include "lib/http/response_writer.hpp"
+#include "proto/common/ascii.hpp"
 
 #include <algorithm>
 #include <asio/co_spawn.hpp>
@@ -50,18 +51,11 @@ constexpr std::string_view bosh_page =
     "</body>\n"
     "</html>\n";
 
-char lower(char c) noexcept {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                    [](char x, char y) { return lower(x) == lower(y); });
-}
-
 bool icontains(std::string_view haystack, std::string_view needle) noexcept {
   return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
-                     [](char x, char y) { return lower(x) == lower(y); }) != haystack.end();
+                     [](char x, char y) {
+                       return proto::ascii_lower(x) == proto::ascii_lower(y);
+                     }) != haystack.end();
 }
 
 std::string join(const std::vector<std::string>& items) {
@@ -649,7 +643,7 @@ std::string server::allowed_origin(const request& r) const {
     return {};
   }
   for (const auto& allowed : config_.cors_origins) {
-    if (iequals(allowed, *origin)) {
+    if (proto::ascii_iequals(allowed, *origin)) {
       return *origin;
     }
   }

@@ -4,7 +4,6 @@
 #include "proto/xml/escape.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <fmt/format.h>
 
 namespace boshmux::proto::bosh {

@@ -1,5 +1,6 @@
 #include "lib/auth/jwt.hpp"
 #include "proto/common/base64.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <cstdint>
@@ -82,20 +83,7 @@ std::error_code error_of(const jwt_verifier& v, const std::string& t,
 }
 
 /// A fresh directory, removed with its contents at the end of the test.
-struct temp_dir {
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "boshmux-jwt-XXXXXX").string();
-    BOOST_REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path path;
-};
+using boshmux::test::temp_dir;
 
 } // namespace
 

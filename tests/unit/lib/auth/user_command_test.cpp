@@ -1,5 +1,6 @@
 #include "lib/auth/user_command.hpp"
 #include "lib/auth/users_file.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <cstdlib>
@@ -20,20 +21,7 @@ using boshmux::auth::users_file;
 namespace fs = std::filesystem;
 
 /// A fresh directory, removed with its contents at the end of the test.
-struct temp_dir {
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "boshmux-usercmd-XXXXXX").string();
-    BOOST_REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path path;
-};
+using boshmux::test::temp_dir;
 
 /// What one run produced.
 struct run_result {

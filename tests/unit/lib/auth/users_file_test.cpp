@@ -1,6 +1,7 @@
 #include "lib/auth/users_file.hpp"
 #include "proto/common/base64.hpp"
 #include "proto/sasl/scram.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <cstdlib>
@@ -32,20 +33,7 @@ std::optional<std::string> some(std::string s) {
 constexpr unsigned fast_iterations = 64;
 
 /// A fresh directory, removed with its contents at the end of the test.
-struct temp_dir {
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "boshmux-users-XXXXXX").string();
-    BOOST_REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path path;
-};
+using boshmux::test::temp_dir;
 
 /// A deterministic random source: 1, 2, 3, ... continuing across calls.
 users_file::random_source counting_random() {
