@@ -1,6 +1,5 @@
-#include "proto/component/handshake.hpp"
-
 #include "proto/common/sha1.hpp"
+#include "proto/component/handshake.hpp"
 
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
