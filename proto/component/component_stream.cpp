@@ -122,6 +122,17 @@ void component_stream::on_header(std::string& to_write, std::vector<event>& even
 }
 
 void component_stream::on_element(std::string_view bytes, std::vector<event>& events) {
+  // Hot path: an unprefixed message/presence/iq cannot be a stream-level element, so it is
+  // passed on without a parse here (the router parses it once).
+  if (state_ == link_state::ready) {
+    const auto name_end = bytes.find_first_of(" \t\r\n/>", 1);
+    const std::string_view name =
+        bytes.substr(1, name_end == std::string_view::npos ? std::string_view::npos : name_end - 1);
+    if (name == "message" || name == "presence" || name == "iq") {
+      events.push_back({event::kind::stanza, std::string(bytes)});
+      return;
+    }
+  }
   std::error_code ec;
   auto doc = xml::document::parse(bytes, ec);
   if (!doc) {
