@@ -43,6 +43,13 @@ bosh::table_config make_table_config(const ops::config& cfg) {
   return tc;
 }
 
+proto::router::router_options make_router_options(const ops::config& cfg) {
+  proto::router::router_options o;
+  o.domain = cfg.domain;
+  o.local_short_circuit = cfg.local_routing;
+  return o;
+}
+
 proto::xmpp::c2s_options make_c2s_options(const ops::config& cfg, const auth::auth_backend& auth) {
   proto::xmpp::c2s_options o;
   o.domain = cfg.domain;
@@ -94,9 +101,11 @@ std::unique_ptr<auth::auth_backend> make_auth(const ops::config& cfg) {
 server::server(ops::config cfg)
     : config_(std::move(cfg))
     , signals_(io_, SIGTERM, SIGINT)
+    , reload_signal_(io_, SIGHUP)
+    , grace_(io_)
     , store_(make_auth(config_))
     , c2s_(std::make_unique<xmpp::c2s_layer>(
-          make_c2s_options(config_, *store_), *store_,
+          make_c2s_options(config_, *store_), make_router_options(config_), *store_,
           [this](std::string stanza) { return link_.send(std::move(stanza)); }))
     , table_(std::make_unique<bosh::session_table>(io_.get_executor(), make_table_config(config_),
                                                    *c2s_))
@@ -105,12 +114,7 @@ server::server(ops::config cfg)
                spdlog::debug("[up] stanza in: {}", stanza);
                c2s_->from_upstream(stanza, link_.scope());
              },
-             [this](bool up) {
-               spdlog::debug("component link is {}", up ? "up" : "down");
-               if (!shutting_down_) {
-                 table_->set_accepting(up);
-               }
-             }})
+             [this](bool up) { link_changed(up); }})
     , http_(io_.get_executor(), make_http_config(config_)) {
   c2s_->attach(*table_);
   table_->set_accepting(false); // until the component link is up
@@ -126,6 +130,7 @@ int server::run() {
       shutdown(signal);
     }
   });
+  wait_for_reload();
   http_.start();
   spdlog::info("boshmux {} for {}: BOSH endpoint http://{}:{}{}, component link to {}:{}", "0.1.0",
                config_.domain, config_.listen.host, http_.local_port(), config_.bosh_path,
@@ -134,6 +139,62 @@ int server::run() {
   io_.run();
   spdlog::info("boshmux stopped");
   return 0;
+}
+
+void server::wait_for_reload() {
+  reload_signal_.async_wait([this](const std::error_code& ec, int) {
+    if (ec) {
+      return;
+    }
+    if (const auto result = store_->reload_users_file()) {
+      if (result->reloaded) {
+        spdlog::info("SIGHUP: users file reloaded: {}", result->message);
+      } else {
+        spdlog::error("SIGHUP: users file not reloaded: {}", result->message);
+      }
+    } else {
+      spdlog::info("SIGHUP: no users file to reload");
+    }
+    wait_for_reload();
+  });
+}
+
+void server::link_changed(bool up) {
+  spdlog::debug("component link is {}", up ? "up" : "down");
+  if (shutting_down_) {
+    return;
+  }
+  // DESIGN: while the link is down no session is created; existing ones stay for the grace
+  // period, their stanzas queued by the link and written in order once it is back.
+  table_->set_accepting(up);
+  if (up) {
+    grace_.cancel();
+    return;
+  }
+  if (table_->size() > 0) {
+    spdlog::warn("component link lost: {} sessions kept for {} s", table_->size(),
+                 config_.link_grace);
+  }
+  grace_.expires_after(std::chrono::seconds(config_.link_grace));
+  grace_.async_wait([this](const std::error_code& ec) {
+    if (!ec && !link_.up() && !shutting_down_) {
+      grace_expired();
+    }
+  });
+}
+
+void server::grace_expired() {
+  auto queued = link_.take_queued();
+  if (table_->size() > 0 || !queued.empty()) {
+    spdlog::warn("component link still down after {} s: ending {} sessions, bouncing {} stanzas",
+                 config_.link_grace, table_->size(), queued.size());
+  }
+  // Nothing is dropped silently: what never reached the server goes back as an error
+  // (as Prosody does for an absent component: wait/remote-server-timeout).
+  for (const auto& stanza : queued) {
+    c2s_->undeliverable(stanza, "remote-server-timeout");
+  }
+  table_->terminate_all(proto::bosh::condition::remote_connection_failed);
 }
 
 void server::shutdown(int signal) {
@@ -145,7 +206,11 @@ void server::shutdown(int signal) {
   table_->set_accepting(false, proto::bosh::condition::system_shutdown);
   table_->terminate_all(proto::bosh::condition::system_shutdown);
   http_.drain();
-  link_.stop([this] { signals_.cancel(); });
+  grace_.cancel();
+  link_.stop([this] {
+    signals_.cancel();
+    reload_signal_.cancel();
+  });
 }
 
 } // namespace boshmux

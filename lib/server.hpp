@@ -9,6 +9,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
 #include <memory>
 #include <string_view>
 
@@ -29,10 +30,15 @@ public:
 
 private:
   void shutdown(int signal);
+  void wait_for_reload();
+  void link_changed(bool up);
+  void grace_expired();
 
   ops::config config_;
   asio::io_context io_{1};
   asio::signal_set signals_;
+  asio::signal_set reload_signal_;
+  asio::steady_timer grace_; ///< sessions' time left while the component link is down
   std::unique_ptr<auth::auth_backend> store_;
   std::unique_ptr<xmpp::c2s_layer> c2s_;
   std::unique_ptr<bosh::session_table> table_;

@@ -97,6 +97,14 @@ bool link::send(std::string stanza) {
   return true;
 }
 
+std::deque<std::string> link::take_queued() {
+  if (up_) {
+    return {};
+  }
+  queued_bytes_ = 0;
+  return std::exchange(queue_, {});
+}
+
 std::string link::endpoint() const {
   return fmt::format("{}:{}", config_.host, config_.port);
 }

@@ -72,6 +72,10 @@ public:
   /// Stanzas queued while the link is down are written once it is ready again.
   bool send(std::string stanza);
 
+  /// Removes and returns the stanzas waiting to be written, oldest first (to bounce them when
+  /// the link stays down). Nothing while the link is up: they are being written.
+  std::deque<std::string> take_queued();
+
   /// True while the stream is authenticated.
   bool up() const noexcept { return up_; }
   /// Bytes of stanzas waiting to be written.

@@ -200,6 +200,15 @@ parse_result parse_command_line(int argc, const char* const* argv) {
       ->envname("BOSHMUX_MAX_SESSIONS")
       ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}))
       ->capture_default_str();
+  app.add_option("--link-grace", cfg.link_grace,
+                 "Seconds sessions are kept (their stanzas queued) while the component link is "
+                 "down; 0 ends them at once")
+      ->envname("BOSHMUX_LINK_GRACE")
+      ->check(CLI::Range(0U, 3600U))
+      ->capture_default_str();
+  app.add_flag("--local-routing,!--no-local-routing", cfg.local_routing,
+               "Deliver stanzas between sessions of this instance directly (default on)")
+      ->envname("BOSHMUX_LOCAL_ROUTING");
   app.add_flag("--anonymous,!--no-anonymous", cfg.anonymous,
                "Offer SASL ANONYMOUS (temporary random JIDs)")
       ->envname("BOSHMUX_ANONYMOUS");

@@ -33,12 +33,14 @@ struct config {
   unsigned polling = 2;                  ///< shortest polling interval, seconds
   unsigned max_pause = 120;              ///< longest pause a client may ask for, seconds
   std::size_t max_sessions = 100'000;    ///< sessions at once
-  bool anonymous = false;                ///< offer SASL ANONYMOUS
-  std::string users_file;                ///< SCRAM-hashed accounts (PLAIN, SCRAM-SHA-1/-256)
-  std::string jwt_key_file;              ///< HS256 key: JWTs accepted as PLAIN passwords
-  std::string jwt_claim = "sub";         ///< the claim holding the localpart
-  std::string jwt_issuer;                ///< required `iss` (empty: not checked)
-  std::string jwt_audience;              ///< required `aud` (empty: none expected)
+  unsigned link_grace = 30;              ///< seconds sessions outlive a lost component link
+  bool local_routing = true;     ///< deliver between local sessions without the server's round trip
+  bool anonymous = false;        ///< offer SASL ANONYMOUS
+  std::string users_file;        ///< SCRAM-hashed accounts (PLAIN, SCRAM-SHA-1/-256)
+  std::string jwt_key_file;      ///< HS256 key: JWTs accepted as PLAIN passwords
+  std::string jwt_claim = "sub"; ///< the claim holding the localpart
+  std::string jwt_issuer;        ///< required `iss` (empty: not checked)
+  std::string jwt_audience;      ///< required `aud` (empty: none expected)
 };
 
 /// What parse_command_line decided.

@@ -4,7 +4,6 @@
 #include "proto/component/handshake.hpp"
 #include "proto/xml/escape.hpp"
 #include "proto/xmpp/stanza.hpp"
-#include "proto/xmpp/stanza_error.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -28,11 +27,12 @@ std::string stream_error_element(std::string_view condition, std::string_view te
 
 } // namespace
 
-c2s_layer::c2s_layer(px::c2s_options options, proto::sasl::credential_store& store,
-                     upstream_sender upstream)
+c2s_layer::c2s_layer(px::c2s_options options, proto::router::router_options routing,
+                     proto::sasl::credential_store& store, upstream_sender upstream)
     : options_(std::move(options))
     , store_(store)
-    , upstream_(std::move(upstream)) {}
+    , upstream_(std::move(upstream))
+    , router_(std::move(routing)) {}
 
 void c2s_layer::session_created(const bosh::session_info& info) {
   auto& s = *sessions_.emplace(info.sid, std::make_unique<session>(options_, store_)).first->second;
@@ -65,18 +65,12 @@ void c2s_layer::restart_requested(const std::string& sid) {
 }
 
 void c2s_layer::session_ended(const std::string& sid, pb::condition, pb::end_reason) {
-  const auto it = sessions_.find(sid);
-  if (it == sessions_.end()) {
+  if (sessions_.erase(sid) == 0) {
     return;
   }
-  const auto& bound = it->second->machine.bound_jid();
-  if (!bound.domain.empty()) {
-    const auto j = by_jid_.find(bound.full());
-    if (j != by_jid_.end() && j->second == sid) {
-      by_jid_.erase(j);
-    }
-  }
-  sessions_.erase(it);
+  proto::router::router_actions out;
+  router_.unbind(sid, out); // presence cleanup, errors for unanswered iqs
+  execute(out);
 }
 
 void c2s_layer::run(const std::string& sid, px::c2s_actions& actions) {
@@ -87,7 +81,6 @@ void c2s_layer::run(const std::string& sid, px::c2s_actions& actions) {
     }
     session& s = *it->second;
     if (auto* c = std::get_if<px::c2s::to_client>(&a)) {
-      ++stats_.stanzas_to_clients;
       table_->send(sid, c->payload);
     } else if (auto* e = std::get_if<px::c2s::stream_error>(&a)) {
       ++stats_.stream_errors;
@@ -108,7 +101,21 @@ void c2s_layer::run(const std::string& sid, px::c2s_actions& actions) {
       run(sid, more);
     } else if (auto* r = std::get_if<px::c2s::route_stanza>(&a)) {
       ++stats_.stanzas_from_clients;
-      route(sid, s, *r);
+      proto::router::router_actions routed;
+      router_.from_session(sid, std::move(r->stanza), routed);
+      execute(routed);
+    }
+  }
+}
+
+void c2s_layer::execute(proto::router::router_actions& actions) {
+  for (auto& a : actions) {
+    if (auto* to = std::get_if<proto::router::action::to_session>(&a)) {
+      table_->send(to->sid, px::with_default_namespace(to->xml, px::client_namespace));
+    } else if (auto* up = std::get_if<proto::router::action::to_server>(&a)) {
+      if (!upstream_(px::with_default_namespace(up->xml, proto::component::accept_namespace))) {
+        undeliverable(up->xml, "resource-constraint");
+      }
     }
   }
 }
@@ -119,59 +126,25 @@ void c2s_layer::bind(const std::string& sid, session& s, const px::c2s::bind_req
   full.local = s.machine.username();
   full.domain = options_.domain;
   full.resource = request.resource.empty() ? ops::random_hex(8) : request.resource;
-  const std::string key = full.full();
-  const auto existing = by_jid_.find(key);
-  if (existing != by_jid_.end() && existing->second != sid) {
-    // DESIGN: the new session wins; the old one ends with a conflict stream error.
+  proto::router::router_actions routed;
+  const bool anonymous = s.machine.mechanism() == "ANONYMOUS";
+  if (const auto replaced = router_.bind(sid, full, anonymous, routed)) {
+    // DESIGN: the new session wins; the old one ends with a conflict stream error (its
+    // presence was cleaned up by the router already).
     ++stats_.conflicts;
-    const std::string old_sid = existing->second;
-    by_jid_.erase(existing);
-    spdlog::debug("[sid={}] resource conflict for {}: ending {}", sid, key, old_sid);
-    table_->terminate(old_sid, pb::condition::remote_stream_error,
+    spdlog::debug("[sid={}] resource conflict for {}: ending {}", sid, full.full(), *replaced);
+    table_->terminate(*replaced, pb::condition::remote_stream_error,
                       stream_error_element("conflict", "replaced by a new session"));
   }
-  by_jid_[key] = sid;
+  execute(routed);
   s.machine.bind_granted(full, request.iq_id, out);
 }
 
-void c2s_layer::bounce_to_client(const std::string& sid, std::string_view stanza,
-                                 std::string_view condition) {
-  std::error_code ec;
-  const auto doc = proto::xml::document::parse(stanza, ec);
-  if (!doc || px::must_not_bounce(doc->root())) {
-    return;
-  }
-  ++stats_.stanzas_bounced;
-  table_->send(sid, px::error_reply(doc->root(), px::client_namespace, "cancel", condition));
-}
-
-bool c2s_layer::deliver_local(const std::string& full_jid, std::string_view stanza) {
-  const auto it = by_jid_.find(full_jid);
-  if (it == by_jid_.end()) {
-    return false;
-  }
-  ++stats_.stanzas_to_clients;
-  return table_->send(it->second, px::with_default_namespace(stanza, px::client_namespace));
-}
-
-void c2s_layer::route(const std::string& sid, session&, px::c2s::route_stanza& stanza) {
-  if (stanza.to.domain.empty() && stanza.name == "presence") {
-    return; // broadcast presence: nobody subscribes yet (no roster storage)
-  }
-  if (stanza.to.domain == options_.domain) {
-    if (!stanza.to.resource.empty() && deliver_local(stanza.to.full(), stanza.stanza)) {
-      return;
-    }
-    bounce_to_client(sid, stanza.stanza, "service-unavailable");
-    return;
-  }
-  if (stanza.to.domain.empty()) {
-    bounce_to_client(sid, stanza.stanza, "service-unavailable");
-    return;
-  }
-  if (!upstream_(px::with_default_namespace(stanza.stanza, proto::component::accept_namespace))) {
-    bounce_to_client(sid, stanza.stanza, "resource-constraint");
-  }
+void c2s_layer::undeliverable(std::string_view stanza, std::string_view condition) {
+  ++stats_.stanzas_undeliverable;
+  proto::router::router_actions out;
+  router_.undeliverable(stanza, condition, out);
+  execute(out);
 }
 
 void c2s_layer::from_upstream(std::string_view stanza, const proto::xml::namespace_scope& scope) {
@@ -180,24 +153,18 @@ void c2s_layer::from_upstream(std::string_view stanza, const proto::xml::namespa
   if (!doc) {
     return;
   }
+  ++stats_.stanzas_from_server;
   const auto& root = doc->root();
-  const std::string_view to_text = proto::xml::attribute_value(root, "to");
-  const auto to = proto::jid::parse_jid(to_text, ec);
-  if (to && !to->resource.empty()) {
-    const auto it = by_jid_.find(to->full());
-    if (it != by_jid_.end()) {
-      ++stats_.stanzas_to_clients;
-      table_->send(it->second, px::restamp(stanza, root, proto::xml::attribute_value(root, "from"),
-                                           px::client_namespace, scope));
-      return;
-    }
+  auto routed = proto::router::make_stanza(
+      px::restamp(stanza, root, proto::xml::attribute_value(root, "from"), {}, scope), root);
+  if (!routed) {
+    // An address the server let through that is not a JID: nothing sensible to answer.
+    spdlog::debug("[up] dropped a stanza with an unusable address: {}", stanza);
+    return;
   }
-  // Nobody here by that address (RFC 6121 section 8.5): errors back, never silence.
-  if (!px::must_not_bounce(root)) {
-    ++stats_.stanzas_bounced;
-    upstream_(
-        px::error_reply(root, proto::component::accept_namespace, "cancel", "service-unavailable"));
-  }
+  proto::router::router_actions out;
+  router_.from_server(std::move(*routed), out);
+  execute(out);
 }
 
 } // namespace boshmux::xmpp

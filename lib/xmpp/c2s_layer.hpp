@@ -1,6 +1,7 @@
 #pragma once
 
 #include "lib/bosh/session_table.hpp"
+#include "proto/router/router.hpp"
 #include "proto/xmpp/c2s_machine.hpp"
 
 #include <cstdint>
@@ -19,21 +20,20 @@ struct c2s_stats {
   std::uint64_t stream_errors = 0;
   std::uint64_t conflicts = 0;
   std::uint64_t stanzas_from_clients = 0;
-  std::uint64_t stanzas_to_clients = 0;
-  std::uint64_t stanzas_bounced = 0;
+  std::uint64_t stanzas_from_server = 0;
+  std::uint64_t stanzas_undeliverable = 0; ///< refused by the component link (queue full)
 };
 
-/// The XMPP layer on top of the BOSH engine: one c2s_machine per BOSH session, the table of
-/// bound full JIDs, and the routing of their stanzas (to another local session, or out over
-/// the component link).
+/// The XMPP layer on top of the BOSH engine: one c2s_machine per BOSH session, and the
+/// router that delivers their stanzas (to another local session, or over the component link).
 class c2s_layer final : public bosh::upper_layer {
 public:
   /// Sends a stanza (serialised in jabber:component:accept) over the component link; false
   /// when its queue is full.
   using upstream_sender = std::function<bool(std::string stanza)>;
 
-  c2s_layer(proto::xmpp::c2s_options options, proto::sasl::credential_store& store,
-            upstream_sender upstream);
+  c2s_layer(proto::xmpp::c2s_options options, proto::router::router_options routing,
+            proto::sasl::credential_store& store, upstream_sender upstream);
 
   /// Set once the table exists (the table and this layer refer to each other).
   void attach(bosh::session_table& table) { table_ = &table; }
@@ -48,10 +48,14 @@ public:
 
   /// A stanza from the component stream; `scope` holds the stream header's prefixes.
   void from_upstream(std::string_view stanza, const proto::xml::namespace_scope& scope);
+  /// `stanza` (jabber:component:accept) never reached the server: its sender gets the error
+  /// `condition` where the rules allow one.
+  void undeliverable(std::string_view stanza, std::string_view condition);
 
   const c2s_stats& stats() const noexcept { return stats_; }
+  const proto::router::router_stats& routing_stats() const noexcept { return router_.stats(); }
   /// Bound full JIDs right now.
-  std::size_t bound() const noexcept { return by_jid_.size(); }
+  std::size_t bound() const noexcept { return router_.bound(); }
 
 private:
   struct session {
@@ -61,19 +65,16 @@ private:
   };
 
   void run(const std::string& sid, proto::xmpp::c2s_actions& actions);
+  void execute(proto::router::router_actions& actions);
   void bind(const std::string& sid, session& s, const proto::xmpp::c2s::bind_requested& request,
             proto::xmpp::c2s_actions& out);
-  void route(const std::string& sid, session& s, proto::xmpp::c2s::route_stanza& stanza);
-  bool deliver_local(const std::string& full_jid, std::string_view stanza);
-  void bounce_to_client(const std::string& sid, std::string_view stanza,
-                        std::string_view condition);
 
   proto::xmpp::c2s_options options_;
   proto::sasl::credential_store& store_;
   upstream_sender upstream_;
+  proto::router::router router_;
   bosh::session_table* table_ = nullptr;
   std::unordered_map<std::string, std::unique_ptr<session>> sessions_; ///< sid -> session
-  std::unordered_map<std::string, std::string> by_jid_;                ///< full JID -> sid
   c2s_stats stats_;
 };
 

@@ -53,6 +53,12 @@ void append_escaped_attribute(std::string& out, std::string_view value) {
   append_escaped(out, value, true);
 }
 
+void append_attribute(std::string& out, std::string_view name, std::string_view value) {
+  out.append(" ").append(name).append("='");
+  append_escaped_attribute(out, value);
+  out.append("'");
+}
+
 std::string escape_attribute(std::string_view value) {
   std::string out;
   append_escaped_attribute(out, value);

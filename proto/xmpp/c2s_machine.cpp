@@ -2,6 +2,7 @@
 
 #include "proto/common/base64.hpp"
 #include "proto/xml/escape.hpp"
+#include "proto/xmpp/services.hpp"
 #include "proto/xmpp/stanza.hpp"
 #include "proto/xmpp/stanza_error.hpp"
 
@@ -10,10 +11,6 @@ namespace boshmux::proto::xmpp {
 namespace {
 
 constexpr std::string_view httpbind_namespace = "http://jabber.org/protocol/httpbind";
-constexpr std::string_view disco_info = "http://jabber.org/protocol/disco#info";
-constexpr std::string_view disco_items = "http://jabber.org/protocol/disco#items";
-constexpr std::string_view ping_namespace = "urn:xmpp:ping";
-constexpr std::string_view roster_namespace = "jabber:iq:roster";
 
 std::string sasl_element(std::string_view name, std::string_view data) {
   std::string out = "<";
@@ -29,39 +26,6 @@ std::string sasl_failure(sasl::failure_condition c) {
   std::string out = "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><";
   out.append(sasl::to_string(c)).append("/></failure>");
   return out;
-}
-
-/// The only element child of `n`, or nullptr when it has none or several.
-const xml::node* only_child(const xml::node& n) {
-  const xml::node* found = nullptr;
-  for (const auto* c = n.first_node(); c != nullptr; c = c->next_sibling()) {
-    if (c->type() != rapidxml::node_element) {
-      continue;
-    }
-    if (found != nullptr) {
-      return nullptr;
-    }
-    found = c;
-  }
-  return found;
-}
-
-/// An iq result from `from` to `to` answering `id`, with optional child XML.
-std::string iq_result(std::string_view id, std::string_view from, std::string_view to,
-                      std::string_view child = {}) {
-  std::string out = "<iq xmlns='jabber:client' type='result' id='";
-  xml::append_escaped_attribute(out, id);
-  if (!from.empty()) {
-    out.append("' from='");
-    xml::append_escaped_attribute(out, from);
-  }
-  out.append("' to='");
-  xml::append_escaped_attribute(out, to);
-  out.append("'");
-  if (child.empty()) {
-    return out + "/>";
-  }
-  return out.append(">").append(child).append("</iq>");
 }
 
 } // namespace
@@ -243,7 +207,7 @@ void c2s_machine::bind_granted(const jid::jid& full, std::string_view iq_id, c2s
   std::string child = "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>";
   xml::append_escaped_text(child, full.full());
   child.append("</jid></bind>");
-  out.push_back(c2s::to_client{iq_result(iq_id, {}, full.full(), child)});
+  out.push_back(c2s::to_client{iq_result(client_namespace, iq_id, {}, full.full(), child)});
 }
 
 void c2s_machine::bind_refused(std::string_view condition, std::string_view iq_id,
@@ -302,9 +266,17 @@ void c2s_machine::on_stanza(const xml::node& element, std::string_view raw,
   // RFC 6120 8.1.2.1: subscription presence is stamped with the bare JID.
   const bool subscription = name == "presence" && (type == "subscribe" || type == "subscribed" ||
                                                    type == "unsubscribe" || type == "unsubscribed");
-  const std::string from = subscription ? jid_.bare() : jid_.full();
-  out.push_back(c2s::route_stanza{restamp(raw, element, from, {}, scope), std::string(name),
-                                  std::string(type), std::move(to)});
+  router::stanza routed;
+  routed.from = jid_;
+  if (subscription) {
+    routed.from.resource.clear();
+  }
+  routed.xml = restamp(raw, element, routed.from.full(), {}, scope);
+  routed.name = std::string(name);
+  routed.type = std::string(type);
+  routed.id = std::string(xml::attribute_value(element, "id"));
+  routed.to = std::move(to);
+  out.push_back(c2s::route_stanza{std::move(routed)});
 }
 
 bool c2s_machine::answer_locally(const xml::node& iq, const jid::jid& to, c2s_actions& out) {
@@ -322,43 +294,21 @@ bool c2s_machine::answer_locally(const xml::node& iq, const jid::jid& to, c2s_ac
   const std::string_view id = xml::attribute_value(iq, "id");
   const std::string from = to.domain.empty() ? std::string() : to.full();
   const std::string me = jid_.full();
-  if (ns == ping_namespace && child == "ping" && type == "get") {
-    out.push_back(c2s::to_client{iq_result(id, from, me)}); // XEP-0199 section 4.2
-    return true;
-  }
   if (ns == session_namespace && child == "session" && type == "set") {
-    out.push_back(c2s::to_client{iq_result(id, from, me)}); // legacy session: nothing to do
-    return true;
-  }
-  if (ns == disco_info && type == "get" && !xml::find_attribute(query, "node")) {
-    std::string info = "<query xmlns='http://jabber.org/protocol/disco#info'>";
-    if (to_server && !to.domain.empty()) {
-      info.append("<identity category='server' type='im' name='boshmux'/>"
-                  "<feature var='http://jabber.org/protocol/disco#info'/>"
-                  "<feature var='http://jabber.org/protocol/disco#items'/>"
-                  "<feature var='urn:xmpp:ping'/>");
-    } else {
-      info.append(options_.sasl.anonymous && mechanism_name_ == "ANONYMOUS"
-                      ? "<identity category='account' type='anonymous'/>"
-                      : "<identity category='account' type='registered'/>");
-      info.append("<feature var='http://jabber.org/protocol/disco#info'/>");
-    }
-    info.append("</query>");
-    out.push_back(c2s::to_client{iq_result(id, from, me, info)});
-    return true;
-  }
-  if (ns == disco_items && type == "get") {
-    out.push_back(c2s::to_client{
-        iq_result(id, from, me, "<query xmlns='http://jabber.org/protocol/disco#items'/>")});
+    out.push_back(c2s::to_client{iq_result(client_namespace, id, from, me)}); // legacy: no-op
     return true;
   }
   if (ns == roster_namespace && child == "query" && type == "get" && to_account) {
     // No roster storage: an empty roster (web clients wait for it before going online).
-    out.push_back(c2s::to_client{iq_result(id, from, me, "<query xmlns='jabber:iq:roster'/>")});
+    out.push_back(c2s::to_client{
+        iq_result(client_namespace, id, from, me, "<query xmlns='jabber:iq:roster'/>")});
     return true;
   }
-  // RFC 6120 section 8.4: a namespace the server does not serve.
-  out.push_back(c2s::to_client{error_reply(iq, client_namespace, "cancel", "service-unavailable")});
+  const service_target target = to_server && !to.domain.empty() ? service_target::domain
+                                : options_.sasl.anonymous && mechanism_name_ == "ANONYMOUS"
+                                    ? service_target::anonymous_account
+                                    : service_target::registered_account;
+  out.push_back(c2s::to_client{answer_service_iq(iq, target, from, me, client_namespace)});
   return true;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "proto/jid/jid.hpp"
+#include "proto/router/router.hpp"
 #include "proto/sasl/mechanism.hpp"
 #include "proto/xml/dom.hpp"
 
@@ -55,10 +56,7 @@ struct bind_requested {
 /// A stanza from the bound client to route: its `from` is already stamped with the full JID
 /// (or the bare JID for subscription presence), its top-level namespace is not rewritten.
 struct route_stanza {
-  std::string stanza; ///< serialised element, `from` stamped
-  std::string name;   ///< "message", "presence" or "iq"
-  std::string type;   ///< the type attribute ("" when absent)
-  jid::jid to;        ///< the prepared `to` (domain empty when absent)
+  router::stanza stanza;
 };
 } // namespace c2s
 

@@ -21,6 +21,42 @@ std::size_t start_tag_end(std::string_view raw) noexcept {
   return raw.size();
 }
 
+std::string with_attribute(std::string_view stanza, std::string_view name, std::string_view value) {
+  const std::size_t end = start_tag_end(stanza);
+  const std::size_t close = end >= 2 && stanza[end - 2] == '/' ? end - 2 : end - 1;
+  constexpr std::string_view space = " \t\r\n";
+  std::string out;
+  out.reserve(stanza.size() + name.size() + value.size() + 4);
+  // Copy the element name, then each attribute except `name`, with the space before it.
+  std::size_t at = stanza.find_first_of(space, 1);
+  at = at == std::string_view::npos || at > close ? close : at;
+  out.append(stanza.substr(0, at));
+  while (at < close) {
+    const std::size_t begin = at;
+    const std::size_t attr = stanza.find_first_not_of(space, at);
+    if (attr == std::string_view::npos || attr >= close) {
+      break;
+    }
+    const std::size_t eq = stanza.find('=', attr);
+    const std::size_t quote = stanza.find_first_of("'\"", eq);
+    const std::size_t quote_end = quote == std::string_view::npos
+                                      ? std::string_view::npos
+                                      : stanza.find(stanza[quote], quote + 1);
+    if (eq == std::string_view::npos || quote_end == std::string_view::npos || quote_end >= close) {
+      out.append(stanza.substr(begin, close - begin)); // unexpected: keep the rest as it is
+      break;
+    }
+    const std::string_view attr_name = stanza.substr(attr, eq - attr);
+    at = quote_end + 1;
+    if (attr_name.substr(0, attr_name.find_last_not_of(space) + 1) != name) {
+      out.append(stanza.substr(begin, at - begin));
+    }
+  }
+  xml::append_attribute(out, name, value);
+  out.append(stanza.substr(close));
+  return out;
+}
+
 std::string with_default_namespace(std::string_view stanza, std::string_view ns) {
   const std::size_t name_end = stanza.find_first_of(" \t\r\n/>", 1);
   const std::size_t at = name_end == std::string_view::npos ? stanza.size() : name_end;

@@ -20,6 +20,10 @@ std::string restamp(std::string_view raw, const xml::node& root, std::string_vie
 /// when given none) with `xmlns='ns'` added to its start tag.
 std::string with_default_namespace(std::string_view stanza, std::string_view ns);
 
+/// `stanza` with the attribute `name` of its top-level start tag set to `value` (an existing
+/// one is replaced, wherever it stood; the rest is copied untouched).
+std::string with_attribute(std::string_view stanza, std::string_view name, std::string_view value);
+
 /// Offset just past the '>' ending the start tag of the element in `raw` (quotes honoured);
 /// raw.size() when there is none.
 std::size_t start_tag_end(std::string_view raw) noexcept;

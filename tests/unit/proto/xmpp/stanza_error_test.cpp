@@ -45,4 +45,32 @@ BOOST_AUTO_TEST_CASE(errors_results_and_presence_are_never_bounced) {
   BOOST_TEST(!xmpp::must_not_bounce(parse("<message type='chat'/>")->root()));
 }
 
+BOOST_AUTO_TEST_CASE(error_reply_without_namespace_declares_none) {
+  auto doc = parse("<iq type='set' id='1' from='a@bosh.example/r' to='b@bosh.example/s'/>");
+  BOOST_TEST(xmpp::error_reply(doc->root(), "", "cancel", "service-unavailable") ==
+             "<iq type='error' from='b@bosh.example/s' to='a@bosh.example/r' id='1'>"
+             "<error type='cancel'><service-unavailable "
+             "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
+}
+
+BOOST_AUTO_TEST_CASE(error_types_follow_rfc_6120) {
+  BOOST_TEST(xmpp::error_type_of("service-unavailable") == "cancel");
+  BOOST_TEST(xmpp::error_type_of("item-not-found") == "cancel");
+  BOOST_TEST(xmpp::error_type_of("resource-constraint") == "wait");
+  BOOST_TEST(xmpp::error_type_of("remote-server-timeout") == "wait");
+  BOOST_TEST(xmpp::error_type_of("recipient-unavailable") == "wait");
+  BOOST_TEST(xmpp::error_type_of("bad-request") == "modify");
+  BOOST_TEST(xmpp::error_type_of("jid-malformed") == "modify");
+  BOOST_TEST(xmpp::error_type_of("policy-violation") == "modify");
+  BOOST_TEST(xmpp::error_type_of("forbidden") == "auth");
+  BOOST_TEST(xmpp::error_type_of("not-authorized") == "auth");
+}
+
+BOOST_AUTO_TEST_CASE(iq_result_escapes_and_omits_empty_from) {
+  BOOST_TEST(xmpp::iq_result("jabber:client", "a'1", "", "u@d/r") ==
+             "<iq xmlns='jabber:client' type='result' id='a&apos;1' to='u@d/r'/>");
+  BOOST_TEST(xmpp::iq_result("", "1", "d", "u@d/r", "<query/>") ==
+             "<iq type='result' id='1' from='d' to='u@d/r'><query/></iq>");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
