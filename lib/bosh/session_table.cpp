@@ -87,6 +87,9 @@ void session_table::handle(const std::shared_ptr<http::exchange>& exchange) {
   }
   const auto it = sessions_.find(body.sid);
   if (it == sessions_.end()) {
+    if (answer_from_tombstone(body.sid, exchange)) {
+      return;
+    }
     ++stats_.unknown_sid;
     spdlog::debug("[sid={}] request for an unknown session", body.sid);
     const auto a = pb::terminal_answer(pb::condition::item_not_found, false);
@@ -221,6 +224,9 @@ void session_table::execute(const std::string& sid, pb::actions& actions) {
                     pb::to_string(e->reason));
       auto owned = std::move(it->second);
       sessions_.erase(it);
+      if (auto unsent = owned->machine->take_unsent()) {
+        bury(sid, std::move(*unsent), owned->machine->params().content);
+      }
       owned->timer.cancel();
       for (auto& [id, ex] : owned->exchanges) {
         ex->on_abort({}); // all answered by the machine; nothing may call back
@@ -233,6 +239,36 @@ void session_table::execute(const std::string& sid, pb::actions& actions) {
   if (it != sessions_.end()) {
     arm(*it->second);
   }
+}
+
+void session_table::bury(const std::string& sid, pb::http_answer answer, std::string content_type) {
+  purge_tombstones();
+  // Kept as long as a client may go without a request before its session would have ended.
+  tombstone_expiry_.emplace_back(clock::now() + std::chrono::seconds(config_.limits.inactivity),
+                                 sid);
+  tombstones_[sid] = tombstone{std::move(answer), std::move(content_type)};
+}
+
+void session_table::purge_tombstones() {
+  const auto now = clock::now();
+  while (!tombstone_expiry_.empty() && tombstone_expiry_.front().first <= now) {
+    tombstones_.erase(tombstone_expiry_.front().second);
+    tombstone_expiry_.pop_front();
+  }
+}
+
+bool session_table::answer_from_tombstone(const std::string& sid,
+                                          const std::shared_ptr<http::exchange>& exchange) {
+  purge_tombstones();
+  const auto it = tombstones_.find(sid);
+  if (it == tombstones_.end()) {
+    return false;
+  }
+  spdlog::debug("[sid={}] the session's terminal answer goes to its next request", sid);
+  answer(exchange, it->second.answer.status, std::move(it->second.answer.body),
+         it->second.content_type);
+  tombstones_.erase(it); // its expiry entry goes when it falls due
+  return true;
 }
 
 void session_table::arm(session& s) {

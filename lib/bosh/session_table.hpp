@@ -5,7 +5,9 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/steady_timer.hpp>
+#include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -105,7 +107,20 @@ private:
   asio::any_io_executor executor_;
   table_config config_;
   upper_layer& upper_;
+  /// A session the server ended while no request was held: its terminal answer waits for
+  /// the client's next request (until `expires`).
+  struct tombstone {
+    pb::http_answer answer;
+    std::string content_type;
+  };
+  void bury(const std::string& sid, pb::http_answer answer, std::string content_type);
+  void purge_tombstones();
+  bool answer_from_tombstone(const std::string& sid,
+                             const std::shared_ptr<http::exchange>& exchange);
+
   std::unordered_map<std::string, std::unique_ptr<session>> sessions_;
+  std::unordered_map<std::string, tombstone> tombstones_;
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> tombstone_expiry_;
   table_stats stats_;
   bool accepting_ = true;
   pb::condition refusal_ = pb::condition::remote_connection_failed;

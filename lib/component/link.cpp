@@ -194,7 +194,8 @@ asio::awaitable<link::outcome> link::connect_once() {
                         reason == failure_reason::conflict;
   switch (reason) {
   case failure_reason::not_authorized:
-    result.cause = "not-authorized: the server rejected the component secret";
+    result.cause = "not-authorized: the server rejected the component secret (or, as ejabberd "
+                   "says it, does not serve this component domain)";
     break;
   case failure_reason::host_unknown:
     result.cause = fmt::format("host-unknown: the server does not know the component domain {}",

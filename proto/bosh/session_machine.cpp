@@ -496,6 +496,9 @@ void session_machine::end(condition cond, end_reason reason, std::optional<std::
     for (const auto& [rid, p] : parked_) {
       respond_with(p.request_id, terminal_answer(parked_cond, legacy));
     }
+    if (first && reason == end_reason::server) {
+      unsent_ = terminal_answer(cond, legacy, payloads);
+    }
   }
   held_.clear();
   parked_.clear();

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -128,6 +129,10 @@ public:
 
   bool ended() const noexcept { return ended_; }
   const negotiated& params() const noexcept { return params_; }
+  /// After the server ended the session while no request was held: the terminal answer
+  /// (with what was still queued) that nobody has received. The caller gives it to the
+  /// client's next request for this sid, so neither the condition nor the data is lost.
+  std::optional<http_answer> take_unsent() { return std::exchange(unsent_, std::nullopt); }
   const std::string& sid() const noexcept { return sid_; }
   /// Requests held now whose connection is alive.
   std::size_t held_requests() const noexcept { return live_held(); }
@@ -180,6 +185,7 @@ private:
   std::deque<cached_response> cache_;              ///< last answered responses, in rid order
   std::string queue_;                              ///< payload bytes waiting for a request
   std::optional<std::string> last_key_;            ///< key sequencing (section 15)
+  std::optional<http_answer> unsent_;              ///< see take_unsent()
   std::optional<unsigned> pause_;                  ///< inactivity overridden by a pause
   time_point idle_since_{};                        ///< when the last live held request went
   time_point last_request_at_{};

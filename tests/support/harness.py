@@ -5,6 +5,7 @@ touches a system service. Standard library only.
 """
 
 import base64
+import json
 import os
 import re
 import shutil
@@ -136,6 +137,228 @@ class Prosody:
     def cleanup(self):
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _process_group(pgid):
+    """Pids of the live (not zombie) processes whose process group is `pgid`."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            pids.append(int(entry))
+    return pids
+
+
+class Ejabberd:
+    """A private ejabberd (Debian's 23.01) on loopback with the boshmux component declared.
+
+    Same interface as Prosody. Config, spool, logs, Erlang cookie and distribution port are
+    private (FIELD-NOTES.md): no epmd, nothing of /etc/ejabberd or /var/lib/ejabberd is used.
+    """
+
+    def __init__(self, domain="localhost", components=None, muc="conference.localhost"):
+        if shutil.which("ejabberdctl") is None:
+            raise AssertionError("ejabberd is not installed (apt-get install ejabberd, with a "
+                                 "policy-rc.d so that its service does not start)")
+        import secrets
+        self.dir = tempfile.mkdtemp(prefix="boshmux-ejabberd-")
+        os.chmod(self.dir, 0o750)
+        self.domain = domain
+        self.components = components or {}
+        self.muc = muc
+        self.c2s_port = free_port()
+        self.component_port = free_port()
+        self.dist_port = free_port()  # Erlang distribution, used by ejabberdctl commands
+        self.node = f"boshmux{os.getpid()}x{secrets.token_hex(3)}@localhost"
+        self.spool = os.path.join(self.dir, "spool")
+        self.logs = os.path.join(self.dir, "logs")
+        self.log = os.path.join(self.logs, "ejabberd.log")
+        self.proc = None
+        self._last_write = -1e9  # time.monotonic() of the last account change
+        self._write_config(secrets.token_hex(16))
+
+    def _write_config(self, cookie):
+        def yaml_str(value):  # goes between the template's double quotes
+            return json.dumps(str(value))[1:-1]
+
+        template_path = os.path.join(REPO_ROOT, "deploy", "ejabberd", "local.yml.in")
+        with open(template_path) as f:
+            template = string.Template(f.read())
+        (first, secret), *others = list(self.components.items()) or [("unused.invalid", "-")]
+        more = "".join(f'      "{yaml_str(name)}":\n        password: "{yaml_str(pw)}"\n'
+                       for name, pw in others)
+        files = {
+            "ejabberd.yml": template.substitute(
+                DIR=self.dir, LOG_LEVEL="debug", C2S_PORT=self.c2s_port,
+                COMPONENT_PORT=self.component_port, XMPP_DOMAIN=yaml_str(self.domain),
+                COMPONENT_DOMAIN=yaml_str(first), COMPONENT_SECRET=yaml_str(secret),
+                MORE_COMPONENTS=more, MUC_DOMAIN=yaml_str(self.muc)),
+            # Sourced by ejabberdctl. With ERL_DIST_PORT set, no epmd is started or asked.
+            "ejabberdctl.cfg": (f"ERL_DIST_PORT={self.dist_port}\n"
+                                f"EJABBERD_PID_PATH={self.dir}/ejabberd.pid\n"
+                                f"CONTRIB_MODULES_PATH={self.dir}/contrib\n"
+                                f"CONTRIB_MODULES_CONF_DIR={self.dir}/contrib/conf\n"
+                                "EJABBERD_BYPASS_WARNINGS=true\n"
+                                'ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"\n'),
+            # Read by the server and by every ejabberdctl command (a client VM).
+            "vm.args": (f"-setcookie {cookie}\n"
+                        "-kernel inet_dist_use_interface {127,0,0,1}\n"),
+            "inetrc": '{lookup, ["file", "native"]}.\n{host, {127,0,0,1}, ["localhost"]}.\n',
+        }
+        for sub in (self.spool, self.logs):
+            os.makedirs(sub, exist_ok=True)
+        for name, text in files.items():
+            path = os.path.join(self.dir, name)
+            with open(path, "w") as f:
+                f.write(text)
+            os.chmod(path, 0o600)  # secrets and cookie
+        if os.geteuid() == 0:  # ejabberdctl runs as the ejabberd user (see _ctl)
+            import pwd
+            user = pwd.getpwnam("ejabberd")
+            for root, dirs, names in os.walk(self.dir):
+                for path in [root] + [os.path.join(root, n) for n in dirs + names]:
+                    os.chown(path, user.pw_uid, user.pw_gid)
+
+    def _ctl(self, *args, **popen_kwargs):
+        """Runs ejabberdctl on this instance. As root it runs as the ejabberd user from the
+        start, rather than letting ejabberdctl `su` to it: su would put the Erlang VM into a
+        session of its own, out of reach of kill() and of os.killpg(proc.pid, ...)."""
+        import pwd
+        kwargs = {"env": dict(os.environ, HOME=self.dir), "cwd": self.spool,
+                  "stdin": subprocess.DEVNULL}
+        if os.geteuid() == 0:
+            kwargs.update(user="ejabberd", group="ejabberd", extra_groups=[])
+        elif pwd.getpwuid(os.geteuid()).pw_name != "ejabberd":
+            raise AssertionError("ejabberdctl runs only as root or as the ejabberd user")
+        kwargs.update(popen_kwargs)
+        return subprocess.Popen(
+            ["ejabberdctl", "--config-dir", self.dir, "--spool", self.spool, "--logs",
+             self.logs, "--node", self.node] + list(args), **kwargs)
+
+    def start(self):
+        """Starts (or, after kill() or stop(), restarts) the server; returns once its c2s and
+        component ports accept connections."""
+        self.proc = self._ctl("foreground", stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+
+        def listening():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"ejabberd exited ({self.proc.returncode}):\n"
+                                     f"{self.log_text()[-3000:]}")
+            return port_open(self.component_port) and port_open(self.c2s_port)
+
+        try:
+            wait_for(listening, 20, "ejabberd to listen", interval=0.05)
+        except AssertionError:
+            self.kill()
+            raise
+        return self
+
+    def pids(self):
+        """Live processes of this instance: ejabberdctl, the Erlang VM (beam.smp) and its
+        erl_child_setup, all in the process group that ejabberdctl leads."""
+        return _process_group(self.proc.pid) if self.proc else []
+
+    def _beams(self):
+        return [pid for pid in self.pids() if _comm(pid).startswith("beam")]
+
+    def _reap(self, timeout):
+        self.proc.wait(timeout)
+        wait_for(lambda: not self.pids(), timeout, "ejabberd's processes to exit")
+
+    def kill(self):
+        """Kills ejabberd hard (SIGKILL to the VM and the rest of its process group):
+        connections drop without a stream close."""
+        if self.proc:
+            # Mnesia writes its transaction log with a delay of up to 2 s (dets up to 3 s):
+            # an account registered just before a SIGKILL would be lost, unlike in Prosody.
+            time.sleep(max(0.0, self._last_write + 3.5 - time.monotonic()))
+            # The VM first, so that ejabberdctl (its parent) reaps it once all its threads
+            # are gone and its ports closed; then whatever is left (erl_child_setup).
+            for pid in self._beams() or [self.proc.pid]:
+                _signal(pid, signal.SIGKILL)
+            try:
+                self.proc.wait(10)
+            finally:
+                _signal(-self.proc.pid, signal.SIGKILL)
+                self._reap(10)
+        self.proc = None
+
+    def stop(self):
+        """A clean shutdown: SIGTERM to the VM (Erlang then runs init:stop()), SIGKILL when
+        that takes longer than 10 s."""
+        if not self.proc:
+            return
+        _signal(-self.proc.pid, signal.SIGCONT)  # in case a test left it stopped
+        for pid in self._beams() or [self.proc.pid]:
+            _signal(pid, signal.SIGTERM)
+        try:
+            self._reap(10)
+        except (AssertionError, subprocess.TimeoutExpired):
+            self.kill()
+        self.proc = None
+
+    def register(self, user, password):
+        """Creates an account, or sets the password of an existing one (like prosodyctl).
+        Each ejabberdctl command boots a client VM: about 0.3 s."""
+        out = self._run_ctl("register", user, self.domain, password)
+        if out is not None and "conflict" in out:  # exists (change_password would need
+            self._run_ctl("unregister", user, self.domain)  # mod_admin_extra)
+            out = self._run_ctl("register", user, self.domain, password)
+        if out is not None:
+            raise AssertionError(f"ejabberdctl register {user}@{self.domain} failed: {out}")
+        self._last_write = time.monotonic()
+
+    def _run_ctl(self, *args):
+        """Runs an ejabberdctl command against the running node: None on success, else its
+        output."""
+        ctl = self._ctl(*args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        out, _ = ctl.communicate(timeout=30)
+        return None if ctl.returncode == 0 else f"({ctl.returncode}) {out.strip()}"
+
+    def log_text(self):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _comm(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def _signal(pid, sig):
+    """os.kill (a negative pid: the process group), ignoring processes already gone."""
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def upstream_server(**kwargs):
+    """The XMPP server under test: Prosody, or ejabberd when BOSHMUX_TEST_UPSTREAM=ejabberd is
+    set in the environment (to re-run a suite against it). Both take the same arguments."""
+    kind = os.environ.get("BOSHMUX_TEST_UPSTREAM") or "prosody"
+    kinds = {"prosody": Prosody, "ejabberd": Ejabberd}
+    if kind not in kinds:
+        raise AssertionError(f"BOSHMUX_TEST_UPSTREAM={kind!r}: expected prosody or ejabberd")
+    return kinds[kind](**kwargs)
 
 
 class Boshmux:

@@ -540,6 +540,30 @@ BOOST_AUTO_TEST_CASE(system_shutdown_reaches_every_held_request) {
   const auto r = post(101);
   m->terminate(condition::system_shutdown, {}, now, out);
   BOOST_TEST(answer(r) == terminal("system-shutdown"));
+  BOOST_TEST(!m->take_unsent()); // somebody got it
+}
+
+BOOST_AUTO_TEST_CASE(server_end_with_nothing_held_keeps_the_answer_for_the_next_request) {
+  open();
+  const auto r = post(101);
+  send("<a/>");
+  answer(r); // answered: nothing held now
+  send("<message xmlns='jabber:client' type='error'/>");
+  m->terminate(condition::remote_connection_failed, {}, now, out);
+  BOOST_TEST((ended_action()->reason == end_reason::server));
+  const auto unsent = m->take_unsent();
+  BOOST_REQUIRE(unsent);
+  BOOST_TEST(unsent->status == 200u);
+  BOOST_TEST(unsent->body == "<body xmlns='http://jabber.org/protocol/httpbind' type='terminate' "
+                             "condition='remote-connection-failed'><message xmlns='jabber:client' "
+                             "type='error'/></body>");
+  BOOST_TEST(!m->take_unsent()); // handed over once
+}
+
+BOOST_AUTO_TEST_CASE(inactivity_and_client_ends_leave_nothing_unsent) {
+  open();
+  post(101, "type='terminate'");
+  BOOST_TEST(!m->take_unsent());
 }
 
 // --- restart (XEP-0206 section 5) ---
