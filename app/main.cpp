@@ -19,7 +19,10 @@ int main(int argc, char** argv) {
     if (!parsed.cfg) {
       return parsed.exit_code;
     }
-    boshmux::ops::setup_logging(parsed.cfg->log_level);
+    // parse_command_line has validated both names.
+    boshmux::ops::setup_logging(parsed.cfg->log_level,
+                                boshmux::ops::parse_log_format(parsed.cfg->log_format)
+                                    .value_or(boshmux::ops::log_format::text));
     std::unique_ptr<boshmux::server> server;
     try {
       server = std::make_unique<boshmux::server>(std::move(*parsed.cfg));

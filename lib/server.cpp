@@ -1,5 +1,6 @@
 #include "lib/server.hpp"
 
+#include "lib/ops/metrics.hpp"
 #include "lib/ops/random.hpp"
 
 #include <csignal>
@@ -120,6 +121,7 @@ server::server(ops::config cfg)
   table_->set_accepting(false); // until the component link is up
   http_.set_bosh_handler(config_.bosh_path,
                          [this](const std::shared_ptr<http::exchange>& ex) { table_->handle(ex); });
+  add_operations_routes();
 }
 
 server::~server() = default;
@@ -139,6 +141,48 @@ int server::run() {
   io_.run();
   spdlog::info("boshmux stopped");
   return 0;
+}
+
+void server::add_operations_routes() {
+  const auto text = [](unsigned status, std::string body) {
+    http::response r;
+    r.status = status;
+    r.content_type = "text/plain; charset=utf-8";
+    r.body = std::move(body);
+    return r;
+  };
+  http_.add_route("/metrics", [this, text](const std::shared_ptr<http::exchange>& ex) {
+    ops::metrics_sources m;
+    m.http = &http_.stats();
+    m.bosh = &table_->stats();
+    m.sessions_active = table_->size();
+    m.requests_held = table_->held_requests();
+    m.c2s = &c2s_->stats();
+    m.routing = &c2s_->routing_stats();
+    m.bound_resources = c2s_->bound();
+    m.auth = &store_->counters();
+    m.link_up = link_.up();
+    m.link_connections = link_.connections();
+    m.link_queued_bytes = link_.queued_bytes();
+    m.draining = shutting_down_;
+    auto r = text(200, ops::render_metrics(m));
+    r.content_type = ops::metrics_content_type;
+    ex->respond(std::move(r));
+  });
+  // The process serves requests.
+  http_.add_route("/healthz", [text](const std::shared_ptr<http::exchange>& ex) {
+    ex->respond(text(200, "ok\n"));
+  });
+  // It can take new sessions: the component link is up and it is not draining.
+  http_.add_route("/readyz", [this, text](const std::shared_ptr<http::exchange>& ex) {
+    if (shutting_down_) {
+      ex->respond(text(503, "draining\n"));
+    } else if (!link_.up()) {
+      ex->respond(text(503, "component link down\n"));
+    } else {
+      ex->respond(text(200, "ready\n"));
+    }
+  });
 }
 
 void server::wait_for_reload() {

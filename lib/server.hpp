@@ -30,6 +30,7 @@ public:
 
 private:
   void shutdown(int signal);
+  void add_operations_routes();
   void wait_for_reload();
   void link_changed(bool up);
   void grace_expired();

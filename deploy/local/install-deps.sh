@@ -8,11 +8,11 @@ set -euo pipefail
 packages=(
   cmake g++ make pkg-config
   libasio-dev node-llhttp librapidxml-dev libfmt-dev libspdlog-dev libboost-test-dev
-  libssl-dev libidn-dev libcli11-dev prometheus-cpp-dev nlohmann-json3-dev
+  libssl-dev libidn-dev libcli11-dev prometheus-cpp-dev nlohmann-json3-dev libtomlplusplus-dev
   prosody
 )
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(python3 procps ejabberd libgloox-dev ruby-xmpp4r)
+  packages+=(python3 procps ejabberd libgloox-dev ruby-xmpp4r prometheus)
   # Node.js for the Strophe.js end-to-end tests (a machine image may already ship its own).
   command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 fi

@@ -219,6 +219,7 @@ void session_table::execute(const std::string& sid, pb::actions& actions) {
       upper_.restart_requested(sid);
     } else if (auto* e = std::get_if<pb::session_ended>(&a)) {
       ++stats_.sessions_ended;
+      ++stats_.ended_by[{e->cond, e->reason}];
       spdlog::debug("[sid={}] session ended: {} ({})", sid,
                     e->cond == pb::condition::none ? "clean" : pb::to_string(e->cond),
                     pb::to_string(e->reason));

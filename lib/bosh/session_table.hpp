@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -62,6 +63,8 @@ struct table_stats {
   std::uint64_t bad_requests = 0; ///< unparsable bodies
   std::uint64_t unknown_sid = 0;  ///< requests for a session that does not exist
   std::uint64_t refused = 0;      ///< creations refused (host, capacity, link down)
+  /// Ended sessions by BOSH condition and finer reason.
+  std::map<std::pair<pb::condition, pb::end_reason>, std::uint64_t> ended_by;
 };
 
 /// sid -> session. Parses each BOSH request, runs the session's machine and executes its

@@ -115,6 +115,8 @@ struct server::outgoing {
   std::string allow_origin;     ///< CORS origin for the exchange's response; empty: none
   bool keep_alive = true;       ///< false: the connection closes after this response
   bool head = false;            ///< the request was HEAD: no body
+  bool bosh = false;            ///< for the BOSH path
+  clock::time_point received{}; ///< when the request was complete
 };
 
 /// One client connection. Lives in the frame of run_connection(), which owns the socket.
@@ -427,7 +429,9 @@ void server::dispatch(connection& c, request req) {
   o.ex = ex;
   o.keep_alive = r.keep_alive;
   o.head = r.method == "HEAD";
-  if (rt != nullptr && rt->bosh) {
+  o.received = clock::now();
+  o.bosh = rt != nullptr && rt->bosh;
+  if (o.bosh) {
     o.allow_origin = allowed_origin(r);
   }
   if (!r.keep_alive) {
@@ -553,8 +557,11 @@ asio::awaitable<void> server::write_loop(connection& c) {
     for (const unsigned status : statuses) {
       count_response(status);
     }
+    const auto written = clock::now();
     for (std::size_t i = 0; i < items; ++i) {
       if (auto& ex = c.queue.front().ex) {
+        const std::chrono::duration<double> took = written - c.queue.front().received;
+        (c.queue.front().bosh ? stats_.bosh_latency : stats_.other_latency).observe(took.count());
         ex->on_answer_for_connection(nullptr);
         --c.queued_exchanges;
       }
@@ -612,6 +619,13 @@ asio::awaitable<void> server::watchdog(connection& c) {
       co_return;
     }
   }
+}
+
+void latency_histogram::observe(double seconds) noexcept {
+  const auto* bucket = std::lower_bound(bounds.begin(), bounds.end(), seconds);
+  ++counts[static_cast<std::size_t>(bucket - bounds.begin())];
+  sum += seconds;
+  ++count;
 }
 
 void server::count_response(unsigned status) {

@@ -45,6 +45,17 @@ struct server_config {
   std::vector<std::string> cors_origins;
 };
 
+/// Seconds from a complete request to its response written, in fixed buckets (cumulative
+/// counts are made by whoever exports them).
+struct latency_histogram {
+  static constexpr std::array<double, 12> bounds{0.001, 0.005, 0.01, 0.05, 0.1, 0.5,
+                                                 1,     5,     10,   30,   60,  120};
+  std::array<std::uint64_t, bounds.size() + 1> counts{}; ///< last: above every bound
+  double sum = 0;
+  std::uint64_t count = 0;
+  void observe(double seconds) noexcept;
+};
+
 /// Counters of one server since start(). Read them on the server's executor.
 struct server_stats {
   std::uint64_t connections_accepted = 0; ///< accepted from the OS (the rejected included)
@@ -53,8 +64,10 @@ struct server_stats {
   std::uint64_t requests = 0;             ///< complete requests read
   /// Responses written by status class: index 1 for 1xx ... 5 for 5xx (0: below 100).
   std::array<std::uint64_t, 6> responses_by_class{};
-  std::uint64_t bytes_in = 0;  ///< bytes read from clients
-  std::uint64_t bytes_out = 0; ///< bytes written to clients
+  latency_histogram bosh_latency;  ///< BOSH requests (held ones included)
+  latency_histogram other_latency; ///< every other path
+  std::uint64_t bytes_in = 0;      ///< bytes read from clients
+  std::uint64_t bytes_out = 0;     ///< bytes written to clients
   /// Requests refused by the request parser or the timeouts, by the status they got.
   struct {
     std::uint64_t bad_request = 0;         ///< 400

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -19,10 +20,12 @@ struct config {
   std::string domain;                    ///< the component domain served
   host_port upstream{"127.0.0.1", 5347}; ///< the XMPP server's component listener
   std::string secret;                    ///< the component secret
+  std::string secret_file;               ///< where `secret` was read from (empty: given directly)
   host_port listen{"127.0.0.1", 5280};   ///< the HTTP listener
   std::string bosh_path = "/http-bind";
-  std::string node_id = "n1"; ///< prefix of every SID this node issues
-  std::string log_level = "info";
+  std::string node_id = "n1";      ///< prefix of every SID this node issues
+  std::string log_level = "info";  ///< trace, debug, info, warn, error, critical, off
+  std::string log_format = "text"; ///< text or json (parse_log_format in lib/ops/log.hpp)
   std::chrono::milliseconds keepalive{30'000};
   std::chrono::milliseconds reconnect_min{500};
   std::chrono::milliseconds reconnect_max{30'000};
@@ -41,17 +44,28 @@ struct config {
   std::string jwt_claim = "sub"; ///< the claim holding the localpart
   std::string jwt_issuer;        ///< required `iss` (empty: not checked)
   std::string jwt_audience;      ///< required `aud` (empty: none expected)
+  std::string config_file;       ///< the --config file read (empty: none), for a SIGHUP re-read
 };
 
 /// What parse_command_line decided.
 struct parse_result {
   std::optional<config> cfg; ///< set when the process should run
-  int exit_code = 0;         ///< otherwise: exit with this (0 for --help, 2 for bad input)
+  int exit_code = 0; ///< otherwise: exit with this (0 for --help/--print-config, 2 for bad input)
 };
 
-/// Parses flags and BOSHMUX_* environment variables (a flag wins over its variable).
-/// Prints --help, or a message naming the bad option, to stdout/stderr itself.
+/// Parses flags, BOSHMUX_* environment variables and the TOML file named by --config
+/// (BOSHMUX_CONFIG), in that order of precedence, over the defaults. Every option `--NAME` is the
+/// key `NAME` in the file, checked by the flag's validator. Prints --help or --print-config to
+/// `out`, and a message naming the bad option (or the file and its key) to `err`.
+parse_result parse_command_line(int argc, const char* const* argv, std::ostream& out,
+                                std::ostream& err);
+
+/// parse_command_line on std::cout and std::cerr.
 parse_result parse_command_line(int argc, const char* const* argv);
+
+/// `cfg` as a TOML document --config accepts, one key per option, the secret shown as "***"
+/// (a secret read from a file shows as its `secret-file`) and unset options as comments.
+std::string to_toml(const config& cfg);
 
 /// Parses "HOST:PORT" or "[V6ADDR]:PORT"; nullopt when malformed. Port 0 only when allowed.
 std::optional<host_port> parse_host_port(const std::string& text, bool allow_port_zero);

@@ -25,6 +25,16 @@ std::string stream_error_element(std::string_view condition, std::string_view te
   return out + "</stream:error>";
 }
 
+/// A bounded metrics label for a client-chosen mechanism name.
+std::string mechanism_label(std::string_view name) {
+  for (const std::string_view known : {"ANONYMOUS", "PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-256"}) {
+    if (name == known) {
+      return std::string(known);
+    }
+  }
+  return "other";
+}
+
 } // namespace
 
 c2s_layer::c2s_layer(px::c2s_options options, proto::router::router_options routing,
@@ -89,10 +99,13 @@ void c2s_layer::run(const std::string& sid, px::c2s_actions& actions) {
                         stream_error_element(e->condition, e->text));
     } else if (auto* ok = std::get_if<px::c2s::authenticated>(&a)) {
       ++stats_.logins_ok;
+      ++stats_.logins[{ok->mechanism, "success"}];
       spdlog::debug("[sid={}] authenticated {}@{} with {}", sid, ok->username, options_.domain,
                     ok->mechanism);
     } else if (auto* failed = std::get_if<px::c2s::auth_failed>(&a)) {
       ++stats_.logins_failed;
+      ++stats_.logins[{mechanism_label(failed->mechanism),
+                       std::string(proto::sasl::to_string(failed->condition))}];
       spdlog::debug("[sid={}] authentication failed ({}): {}", sid, failed->mechanism,
                     proto::sasl::to_string(failed->condition));
     } else if (auto* b = std::get_if<px::c2s::bind_requested>(&a)) {

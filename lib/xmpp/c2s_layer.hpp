@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -22,6 +23,8 @@ struct c2s_stats {
   std::uint64_t stanzas_from_clients = 0;
   std::uint64_t stanzas_from_server = 0;
   std::uint64_t stanzas_undeliverable = 0; ///< refused by the component link (queue full)
+  /// SASL exchanges by (mechanism, outcome): "success" or the RFC 6120 failure condition.
+  std::map<std::pair<std::string, std::string>, std::uint64_t> logins;
 };
 
 /// The XMPP layer on top of the BOSH engine: one c2s_machine per BOSH session, and the

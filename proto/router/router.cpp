@@ -13,6 +13,14 @@ namespace boshmux::proto::router {
 
 namespace {
 
+void count_kind(std::array<std::uint64_t, 3>& counters, std::string_view name) {
+  const auto& kinds = router_stats::kinds;
+  const auto* it = std::find(kinds.begin(), kinds.end(), name);
+  if (it != kinds.end()) {
+    ++counters[static_cast<std::size_t>(it - kinds.begin())];
+  }
+}
+
 bool is_request(const stanza& s) {
   return s.name == "iq" && (s.type == "get" || s.type == "set");
 }
@@ -143,6 +151,7 @@ void router::from_session(const std::string& sid, stanza s, router_actions& out)
     return;
   }
   resource& r = by_full_.at(it->second);
+  count_kind(stats_.from_sessions, s.name);
   if (s.name == "iq" && (s.type == "result" || s.type == "error")) {
     const std::string asker = s.to.full();
     std::erase_if(r.pending, [&](const pending_iq& p) { return p.asker == asker && p.id == s.id; });
@@ -380,6 +389,17 @@ void router::broadcast_presence(resource& from, stanza s, router_actions& out) {
     std::error_code ec;
     const auto doc = xml::document::parse(s.xml, ec);
     from.priority = doc ? priority_of(doc->root()) : 0;
+    if (!from.available) {
+      // A newly available resource learns about the account's other available ones, as it
+      // would from a probe of its own bare JID.
+      for (const auto* other : *resources_of(from.full.bare())) {
+        if (other != &from && other->available) {
+          ++stats_.to_sessions;
+          out.push_back(action::to_session{
+              from.sid, xmpp::with_attribute(other->presence, "to", from.full.full())});
+        }
+      }
+    }
     from.available = true;
     from.presence = s.xml;
   }

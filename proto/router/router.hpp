@@ -3,6 +3,7 @@
 #include "proto/jid/jid.hpp"
 #include "proto/xml/dom.hpp"
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -58,8 +59,12 @@ struct router_options {
 
 /// Counters of the router (read by metrics).
 struct router_stats {
-  std::uint64_t to_sessions = 0;       ///< stanzas delivered to a session
-  std::uint64_t to_server = 0;         ///< stanzas sent to the server
+  /// Stanza kinds, the index of the per-kind counters.
+  static constexpr std::array<std::string_view, 3> kinds{"message", "presence", "iq"};
+  std::array<std::uint64_t, 3> from_sessions{}; ///< stanzas from bound clients, by kind
+  std::array<std::uint64_t, 3> from_server{};   ///< stanzas from the server, by kind
+  std::uint64_t to_sessions = 0;                ///< stanzas delivered to a session
+  std::uint64_t to_server = 0;                  ///< stanzas sent to the server
   std::uint64_t short_circuited = 0;   ///< of those to sessions, from a local session directly
   std::uint64_t errors_sent = 0;       ///< error stanzas written by the router
   std::uint64_t dropped = 0;           ///< stanzas RFC 6121 says to ignore (errors, presence, ...)

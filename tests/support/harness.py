@@ -608,3 +608,10 @@ class RawHttp:
 
     def close(self):
         self.sock.close()
+
+
+def test_failed(test):
+    """True when the running unittest.TestCase `test` has already failed (for cleanups that
+    print diagnostics only then)."""
+    result = test._outcome.result
+    return any(t is test for t, _ in result.errors + result.failures)

@@ -378,8 +378,15 @@ BOOST_AUTO_TEST_CASE(initial_presence_goes_to_every_available_resource_sender_in
   BOOST_TEST(to("s1") == std::vector<std::string>{"<presence from='alice@bosh.example/b' "
                                                   "to='alice@bosh.example/a'><status>hi</status>"
                                                   "</presence>"});
-  BOOST_TEST(to("s2").size() == 1u);
+  // The newcomer hears itself and, once, the other available resource.
+  BOOST_TEST(to("s2") == (std::vector<std::string>{
+                             "<presence from='alice@bosh.example/a' to='alice@bosh.example/b'/>",
+                             "<presence from='alice@bosh.example/b' to='alice@bosh.example/b'>"
+                             "<status>hi</status></presence>"}));
   BOOST_TEST(to("s3").empty()); // no roster: nobody else subscribes
+  out.clear();
+  from_session("s2", "<presence from='alice@bosh.example/b'><show>dnd</show></presence>");
+  BOOST_TEST(to("s2").size() == 1u); // an update: only its own echo
   BOOST_TEST(to_server().empty());
 }
 
