@@ -12,7 +12,7 @@ packages=(
   prosody
 )
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(python3 procps ejabberd libgloox-dev ruby-xmpp4r prometheus)
+  packages+=(python3 procps ejabberd libgloox-dev ruby ruby-xmpp4r prometheus)
   # Node.js for the Strophe.js end-to-end tests (a machine image may already ship its own).
   command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 fi

@@ -251,8 +251,10 @@ void session_machine::process(std::uint64_t request_id, request_body body, time_
     const bool polls_too_fast =
         polling_session && last_request_empty_ && last_answer_empty_ && too_soon;
     // Section 11: all `requests` slots taken by an empty request right after another one.
-    const bool slots_full = !polling_session &&
-                            live_held() + parked_.size() + 1 >= params_.requests && too_soon &&
+    // Judged in rid order: a request with a later rid already waiting behind this one is
+    // the last of the sequence, and is judged when its turn comes.
+    const bool slots_full = !polling_session && parked_.empty() &&
+                            live_held() + 1 >= params_.requests && too_soon &&
                             last_request_empty_;
     if (polls_too_fast || slots_full) {
       end(condition::policy_violation, end_reason::overactivity, request_id, {}, out);

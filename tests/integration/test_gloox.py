@@ -16,7 +16,7 @@ import threading
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
-from harness import Boshmux, Prosody, XmppClient, test_binary  # noqa: E402
+from harness import Boshmux, XmppClient, test_binary, upstream_server  # noqa: E402
 
 DOMAIN = "bosh.localhost"
 SECRET = "gloox-secret"
@@ -37,7 +37,7 @@ def first(events, name):
 
 class GlooxTest(unittest.TestCase):
     def setUp(self):
-        self.prosody = Prosody(components={DOMAIN: SECRET}).start()
+        self.prosody = upstream_server(components={DOMAIN: SECRET}).start()
         self.addCleanup(self.prosody.cleanup)
         self.boshmux = Boshmux(["--domain", DOMAIN, "--upstream",
                                 f"127.0.0.1:{self.prosody.component_port}", "--listen",

@@ -686,6 +686,25 @@ BOOST_AUTO_TEST_CASE(empty_requests_filling_every_slot_too_fast_are_a_policy_vio
   BOOST_TEST((ended_action()->reason == end_reason::overactivity));
 }
 
+BOOST_AUTO_TEST_CASE(overactivity_is_judged_in_rid_order_not_arrival_order) {
+  // xmpp4r: an empty re-poll and a request with a stanza race on two connections.
+  create();
+  send("<f/>");
+  answer(1);
+  now += 5s;
+  const auto a = post(101);
+  send("<m/>");
+  BOOST_TEST(answered(a));
+  now += 50ms;
+  const auto c = post(103, {}, "<iq/>"); // overtakes 102
+  now += 50ms;
+  const auto b = post(102);
+  BOOST_TEST(!m->ended());
+  BOOST_TEST(answer(b) == empty_body); // 103 arrived: the older request goes back
+  BOOST_TEST(!answered(c));            // held
+  BOOST_TEST(delivered() == std::vector<std::string>{"<iq/>"});
+}
+
 BOOST_AUTO_TEST_CASE(requests_with_payload_are_never_overactive) {
   create();
   send("<f/>");
