@@ -104,6 +104,8 @@ server::server(ops::config cfg)
     , signals_(io_, SIGTERM, SIGINT)
     , reload_signal_(io_, SIGHUP)
     , grace_(io_)
+    , drain_(io_)
+    , drain_poll_(io_)
     , store_(make_auth(config_))
     , c2s_(std::make_unique<xmpp::c2s_layer>(
           make_c2s_options(config_, *store_), make_router_options(config_), *store_,
@@ -127,11 +129,7 @@ server::server(ops::config cfg)
 server::~server() = default;
 
 int server::run() {
-  signals_.async_wait([this](const std::error_code& ec, int signal) {
-    if (!ec) {
-      shutdown(signal);
-    }
-  });
+  wait_for_signal();
   wait_for_reload();
   http_.start();
   spdlog::info("boshmux {} for {}: BOSH endpoint http://{}:{}{}, component link to {}:{}", "0.1.0",
@@ -181,6 +179,15 @@ void server::add_operations_routes() {
       ex->respond(text(503, "component link down\n"));
     } else {
       ex->respond(text(200, "ready\n"));
+    }
+  });
+}
+
+void server::wait_for_signal() {
+  signals_.async_wait([this](const std::error_code& ec, int signal) {
+    if (!ec) {
+      shutdown(signal);
+      wait_for_signal(); // a second signal cuts the drain short
     }
   });
 }
@@ -243,14 +250,61 @@ void server::grace_expired() {
 
 void server::shutdown(int signal) {
   if (shutting_down_) {
+    if (!drained_) {
+      spdlog::info("signal {} again: ending the drain now", signal);
+      drain_.cancel();
+      finish_drain();
+    }
     return;
   }
-  shutting_down_ = true;
-  spdlog::info("signal {}: ending sessions and closing the component stream", signal);
+  shutting_down_ = true; // /readyz fails from now on
+  // New sessions are refused at once; existing ones keep chatting for the drain period (or
+  // until they are all gone), then end with system-shutdown after their unavailable presence.
   table_->set_accepting(false, proto::bosh::condition::system_shutdown);
+  grace_.cancel();
+  if (table_->size() == 0 || config_.drain_period == 0) {
+    spdlog::info("signal {}: closing", signal);
+    finish_drain();
+    return;
+  }
+  spdlog::info("signal {}: draining {} sessions for up to {} s", signal, table_->size(),
+               config_.drain_period);
+  drain_.expires_after(std::chrono::seconds(config_.drain_period));
+  drain_.async_wait([this](const std::error_code& ec) {
+    if (!ec) {
+      finish_drain();
+    }
+  });
+  watch_drain();
+}
+
+void server::watch_drain() {
+  // Ends the drain early once every session is gone (checked a few times a second).
+  drain_poll_.expires_after(std::chrono::milliseconds(200));
+  drain_poll_.async_wait([this](const std::error_code& ec) {
+    if (ec || drained_) {
+      return;
+    }
+    if (table_->size() == 0) {
+      drain_.cancel();
+      finish_drain();
+      return;
+    }
+    watch_drain();
+  });
+}
+
+void server::finish_drain() {
+  if (drained_) {
+    return;
+  }
+  drained_ = true;
+  drain_poll_.cancel();
+  spdlog::info("ending {} sessions and closing the component stream", table_->size());
+  // Each end sends the session's unavailable presence into the link's queue, which stop()
+  // writes before closing the stream: nothing accepted before the signal is lost.
   table_->terminate_all(proto::bosh::condition::system_shutdown);
   http_.drain();
-  grace_.cancel();
   link_.stop([this] {
     signals_.cancel();
     reload_signal_.cancel();

@@ -30,7 +30,10 @@ public:
 
 private:
   void shutdown(int signal);
+  void watch_drain();
+  void finish_drain();
   void add_operations_routes();
+  void wait_for_signal();
   void wait_for_reload();
   void link_changed(bool up);
   void grace_expired();
@@ -40,12 +43,15 @@ private:
   asio::signal_set signals_;
   asio::signal_set reload_signal_;
   asio::steady_timer grace_; ///< sessions' time left while the component link is down
+  asio::steady_timer drain_; ///< sessions' time left after SIGTERM
+  asio::steady_timer drain_poll_;
   std::unique_ptr<auth::auth_backend> store_;
   std::unique_ptr<xmpp::c2s_layer> c2s_;
   std::unique_ptr<bosh::session_table> table_;
   component::link link_;
   http::server http_;
-  bool shutting_down_ = false;
+  bool shutting_down_ = false; ///< a signal arrived: draining, then closing
+  bool drained_ = false;       ///< sessions ended, the component stream closing
 };
 
 } // namespace boshmux

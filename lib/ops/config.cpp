@@ -334,6 +334,7 @@ std::string to_toml(const config& cfg) {
   line("max-pause", std::to_string(cfg.max_pause));
   line("max-sessions", std::to_string(cfg.max_sessions));
   line("link-grace", std::to_string(cfg.link_grace));
+  line("drain-period", std::to_string(cfg.drain_period));
   line("local-routing", cfg.local_routing ? "true" : "false");
   line("anonymous", cfg.anonymous ? "true" : "false");
   optional("users-file", cfg.users_file);
@@ -498,6 +499,14 @@ parse_result parse_command_line(int argc, const char* const* argv, std::ostream&
                            "Seconds sessions are kept (their stanzas queued) while the component "
                            "link is down; 0 ends them at once")
                 ->envname("BOSHMUX_LINK_GRACE")
+                ->check(CLI::Range(0U, 3600U))
+                ->capture_default_str(),
+            count);
+  from_file(keys,
+            app.add_option("--drain-period", cfg.drain_period,
+                           "Seconds existing sessions keep working after SIGTERM/SIGINT before "
+                           "they end with system-shutdown (a second signal ends them at once)")
+                ->envname("BOSHMUX_DRAIN_PERIOD")
                 ->check(CLI::Range(0U, 3600U))
                 ->capture_default_str(),
             count);

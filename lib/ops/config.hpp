@@ -36,6 +36,7 @@ struct config {
   unsigned polling = 2;                  ///< shortest polling interval, seconds
   unsigned max_pause = 120;              ///< longest pause a client may ask for, seconds
   std::size_t max_sessions = 100'000;    ///< sessions at once
+  unsigned drain_period = 5; ///< seconds sessions keep working after SIGTERM
   unsigned link_grace = 30;              ///< seconds sessions outlive a lost component link
   bool local_routing = true;     ///< deliver between local sessions without the server's round trip
   bool anonymous = false;        ///< offer SASL ANONYMOUS

@@ -17,7 +17,8 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 from bosh_client import BoshClient, tag  # noqa: E402
-from harness import Boshmux, binary, test_failed, upstream_server, wait_for  # noqa: E402
+from harness import (Boshmux, XmppClient, binary, test_failed, upstream_server,  # noqa: E402
+                     wait_for)
 from test_login_strophe import make_jwt  # noqa: E402
 
 DOMAIN = "bosh.localhost"
@@ -63,6 +64,7 @@ class OperationsTest(unittest.TestCase):
                                 f"127.0.0.1:{self.server.component_port}", "--listen",
                                 "127.0.0.1:0", "--anonymous", "--users-file", self.users,
                                 "--jwt-key-file", key_file, "--log-level", "debug",
+                                "--drain-period", "3",
                                 "--reconnect-min", "0.1", "--reconnect-max", "0.3"],
                                env={"BOSHMUX_SECRET": SECRET}).start()
         self.addCleanup(self.boshmux.cleanup)
@@ -195,6 +197,40 @@ class OperationsTest(unittest.TestCase):
         _, success, _ = self.auth("PLAIN", "\0benvolio\0peace")
         self.assertEqual(tag(success), "success")
         self.assert_alive(c, "after-hup")
+
+
+    def test_sigterm_drains_loses_nothing_and_sends_unavailable_presence(self):
+        self.server.register("alice", "alicepw")
+        alice = XmppClient(self.server.c2s_port, "localhost", "alice", "alicepw")
+        self.addCleanup(alice.close)
+        alice.send("<presence/>")
+        c = BoshClient(self.url, DOMAIN)
+        me = c.login_anonymous()
+        messages = "".join(f"<message xmlns='jabber:client' to='alice@localhost' type='chat' "
+                           f"id='m{i}'><body>{i}</body></message>" for i in range(5))
+        c.send("<presence xmlns='jabber:client' to='alice@localhost'/>" + messages)
+        self.boshmux.signal(signal.SIGTERM)
+        self.boshmux.wait_log("draining 1 sessions")
+        # Not ready, no new sessions, but the live session still works during the drain.
+        self.assertEqual(http_get(self.base + "/readyz")[:2], (503, "draining\n"))
+        refused = BoshClient(self.url, DOMAIN)
+        self.assertEqual(refused.open().get("condition"), "system-shutdown")
+        c.send("<message xmlns='jabber:client' to='alice@localhost' type='chat' id='m5'>"
+               "<body>5</body></message>")
+        while c.terminal is None:
+            c.request()
+        self.assertEqual(c.terminal.get("condition"), "system-shutdown")
+        self.assertEqual(self.boshmux.wait(10), 0)
+        # Alice got every message once, in order, then the unavailable presence.
+        got = []
+        while True:
+            e = alice.wait_for(lambda e: e.get("from") == me, timeout=10)
+            if e.tag.endswith("presence") and e.get("type") == "unavailable":
+                break
+            if e.tag.endswith("message"):
+                got.append(e.find("{jabber:client}body").text)
+        self.assertEqual(got, [str(i) for i in range(6)])
+        self.assertIn("closed", self.boshmux.log_text())
 
 
 def open_text(element):
