@@ -30,6 +30,10 @@ int main(int argc, char** argv) {
       std::cerr << "boshmux: " << e.what() << "\n"; // a configured file that cannot be used
       return 2;
     }
+    // SIGHUP reads the configuration again (flags, environment, --config file) for what can
+    // change without a restart: the log level.
+    server->set_config_source(
+        [argc, argv] { return boshmux::ops::parse_command_line(argc, argv).cfg; });
     return server->run();
   } catch (const std::exception& e) {
     std::cerr << "boshmux: fatal: " << e.what() << "\n";

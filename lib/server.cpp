@@ -1,5 +1,6 @@
 #include "lib/server.hpp"
 
+#include "lib/ops/log.hpp"
 #include "lib/ops/metrics.hpp"
 #include "lib/ops/random.hpp"
 
@@ -196,6 +197,16 @@ void server::wait_for_reload() {
   reload_signal_.async_wait([this](const std::error_code& ec, int) {
     if (ec) {
       return;
+    }
+    if (config_source_) {
+      if (auto fresh = config_source_()) {
+        if (fresh->log_level != config_.log_level && ops::set_log_level(fresh->log_level)) {
+          spdlog::info("SIGHUP: log level {} (was {})", fresh->log_level, config_.log_level);
+          config_.log_level = fresh->log_level;
+        }
+      } else {
+        spdlog::error("SIGHUP: the configuration has errors; nothing but the users file reloaded");
+      }
     }
     if (const auto result = store_->reload_users_file()) {
       if (result->reloaded) {

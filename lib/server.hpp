@@ -10,7 +10,9 @@
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 namespace boshmux {
@@ -24,6 +26,12 @@ public:
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;
+
+  /// Where SIGHUP reads the configuration again (the log level is applied; the users file is
+  /// reloaded in any case).
+  void set_config_source(std::function<std::optional<ops::config>()> source) {
+    config_source_ = std::move(source);
+  }
 
   /// Runs until a SIGTERM/SIGINT has been handled; returns the process exit status.
   int run();
@@ -39,6 +47,7 @@ private:
   void grace_expired();
 
   ops::config config_;
+  std::function<std::optional<ops::config>()> config_source_;
   asio::io_context io_{1};
   asio::signal_set signals_;
   asio::signal_set reload_signal_;

@@ -47,7 +47,7 @@ c2s_layer::c2s_layer(px::c2s_options options, proto::router::router_options rout
 void c2s_layer::session_created(const bosh::session_info& info) {
   auto& s = *sessions_.emplace(info.sid, std::make_unique<session>(options_, store_)).first->second;
   px::c2s_actions out;
-  s.machine.opened(out);
+  s.machine.opened(out, info.xml_lang);
   run(info.sid, out);
 }
 

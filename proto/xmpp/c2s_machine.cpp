@@ -34,7 +34,10 @@ c2s_machine::c2s_machine(const c2s_options& options, sasl::credential_store& sto
     : options_(options)
     , store_(store) {}
 
-void c2s_machine::opened(c2s_actions& out) {
+void c2s_machine::opened(c2s_actions& out, std::string_view lang) {
+  if (!lang.empty()) {
+    lang_ = std::string(lang);
+  }
   std::string features = "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>";
   for (const auto& name : sasl::mechanism_names(options_.sasl)) {
     features.append("<mechanism>").append(name).append("</mechanism>");
@@ -272,6 +275,10 @@ void c2s_machine::on_stanza(const xml::node& element, std::string_view raw,
     routed.from.resource.clear();
   }
   routed.xml = restamp(raw, element, routed.from.full(), {}, scope);
+  if (!lang_.empty() && xml::find_attribute(element, "xml:lang") == nullptr) {
+    // RFC 6120 section 4.7.4: the stream's language is the stanza's default; keep it.
+    routed.xml = with_attribute(routed.xml, "xml:lang", lang_);
+  }
   routed.name = std::string(name);
   routed.type = std::string(type);
   routed.id = std::string(xml::attribute_value(element, "id"));

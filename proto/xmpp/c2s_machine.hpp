@@ -81,8 +81,9 @@ class c2s_machine {
 public:
   c2s_machine(const c2s_options& options, sasl::credential_store& store);
 
-  /// The stream opened (BOSH session created): emits the first stream features.
-  void opened(c2s_actions& out);
+  /// The stream opened (BOSH session created): emits the first stream features. `lang` is
+  /// the stream's xml:lang (RFC 6120 section 4.7.4), given to stanzas that carry none.
+  void opened(c2s_actions& out, std::string_view lang = {});
   /// The client restarted the stream (XEP-0206 section 5): new features.
   void restarted(c2s_actions& out);
   /// One top-level element from the client; `scope` holds the namespaces declared on its
@@ -117,6 +118,7 @@ private:
   unsigned failures_ = 0;
   c2s_state state_ = c2s_state::connected;
   std::string username_;
+  std::string lang_; ///< the stream's default language ("" when none)
   jid::jid jid_;
 };
 

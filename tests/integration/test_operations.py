@@ -233,6 +233,34 @@ class OperationsTest(unittest.TestCase):
         self.assertIn("closed", self.boshmux.log_text())
 
 
+class ReloadTest(unittest.TestCase):
+    def test_sighup_applies_the_log_level_of_the_config_file(self):
+        directory = tempfile.mkdtemp(prefix="boshmux-reload-")
+        self.addCleanup(shutil.rmtree, directory, ignore_errors=True)
+        config = os.path.join(directory, "boshmux.toml")
+        server = upstream_server(components={DOMAIN: SECRET}).start()
+        self.addCleanup(server.cleanup)
+
+        def write(level):
+            with open(config, "w") as f:
+                f.write(f'domain = "{DOMAIN}"\nupstream = "127.0.0.1:{server.component_port}"\n'
+                        f'listen = "127.0.0.1:0"\nlog-level = "{level}"\n')
+
+        write("info")
+        boshmux = Boshmux(["--config", config], env={"BOSHMUX_SECRET": SECRET}).start()
+        self.addCleanup(boshmux.cleanup)
+        port = boshmux.wait_log(r"BOSH endpoint http://127\.0\.0\.1:(\d+)/http-bind")[0]
+        url = f"http://127.0.0.1:{port}/http-bind"
+        body = f"<body xmlns='http://jabber.org/protocol/httpbind' rid='1' sid='nope'/>"
+        urllib.request.urlopen(urllib.request.Request(url, data=body.encode()), timeout=5).read()
+        write("debug")
+        boshmux.signal(signal.SIGHUP)
+        boshmux.wait_log(r"SIGHUP: log level debug \(was info\)")
+        self.assertNotIn("[sid=nope]", boshmux.log_text())  # debug lines were off before
+        urllib.request.urlopen(urllib.request.Request(url, data=body.encode()), timeout=5).read()
+        boshmux.wait_log(r"\[sid=nope\] request for an unknown session")
+
+
 def open_text(element):
     import xml.etree.ElementTree as ET
     return ET.tostring(element).decode()

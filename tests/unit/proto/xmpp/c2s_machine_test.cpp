@@ -287,6 +287,28 @@ BOOST_AUTO_TEST_CASE(own_from_is_accepted_and_restamped) {
   BOOST_TEST(r->stanza.xml == "<message to='bob@localhost' from='alice@bosh.example/web'/>");
 }
 
+BOOST_AUTO_TEST_CASE(the_streams_language_is_given_to_stanzas_without_one) {
+  m->opened(out, "de");
+  feed("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>" +
+       base64_encode(std::string("\0alice\0secret", 13)) + "</auth>");
+  m->restarted(out);
+  out.clear();
+  bind();
+  feed("<message to='bob@localhost'/>");
+  feed("<message to='bob@localhost' xml:lang='fr'/>");
+  std::vector<std::string> routed;
+  for (const auto& a : out) {
+    if (const auto* r = std::get_if<c2s::route_stanza>(&a)) {
+      routed.push_back(r->stanza.xml);
+    }
+  }
+  BOOST_TEST(routed ==
+             (std::vector<std::string>{"<message to='bob@localhost' from='alice@bosh.example/web' "
+                                       "xml:lang='de'/>",
+                                       "<message to='bob@localhost' xml:lang='fr' "
+                                       "from='alice@bosh.example/web'/>"}));
+}
+
 BOOST_AUTO_TEST_CASE(subscription_presence_is_stamped_with_the_bare_jid) {
   login_plain();
   bind();
