@@ -7,36 +7,8 @@
 // It logs in through the BOSH endpoint, checks the bound JID, pings the domain, optionally
 // sends a chat message and waits for a reply, then disconnects. It prints one JSON line with
 // what happened and exits 0 only if every step succeeded.
-import NodeXMLHttpRequest from 'xhr2';
+import { Strophe, $iq, $msg, $pres, args, mechanisms } from './node-strophe.mjs';
 
-// Strophe's Node entry installs DOMParser and document (@xmldom/xmldom). xhr2 supplies
-// XMLHttpRequest but no responseXML, which Strophe's BOSH transport reads: parse the text as
-// a browser would.
-class XMLHttpRequest extends NodeXMLHttpRequest {
-  get responseXML() {
-    if (this.readyState !== 4 || !this.responseText) return null;
-    return new DOMParser().parseFromString(this.responseText, 'text/xml');
-  }
-}
-const { Strophe, $iq, $msg, $pres } = await import('strophe.js');
-globalThis.XMLHttpRequest = XMLHttpRequest;
-
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, arg, i, all) => {
-    if (arg.startsWith('--')) {
-      const next = all[i + 1];
-      pairs.push([arg.slice(2), next === undefined || next.startsWith('--') ? true : next]);
-    }
-    return pairs;
-  }, []),
-);
-
-const mechanisms = {
-  ANONYMOUS: Strophe.SASLAnonymous,
-  PLAIN: Strophe.SASLPlain,
-  'SCRAM-SHA-1': Strophe.SASLSHA1,
-  'SCRAM-SHA-256': Strophe.SASLSHA256,
-};
 const mechanism = args.mechanism || 'ANONYMOUS';
 const result = { mechanism, steps: [] };
 const timeoutMs = Number(args.timeout || 20000);

@@ -23,37 +23,10 @@
 //       {"cmd":"exit"}         exits at once without telling the server (a page reload)
 //
 // `rid` is the rid of the next request: pass it to --rid to attach after an "exit".
-import NodeXMLHttpRequest from 'xhr2';
 import readline from 'node:readline';
 
-// Strophe's Node entry installs DOMParser and document (@xmldom/xmldom). xhr2 supplies
-// XMLHttpRequest but no responseXML, which Strophe's BOSH transport reads: parse the text as
-// a browser would.
-class XMLHttpRequest extends NodeXMLHttpRequest {
-  get responseXML() {
-    if (this.readyState !== 4 || !this.responseText) return null;
-    return new DOMParser().parseFromString(this.responseText, 'text/xml');
-  }
-}
-const { Strophe } = await import('strophe.js');
-globalThis.XMLHttpRequest = XMLHttpRequest;
+import { Strophe, args, mechanisms } from './node-strophe.mjs';
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, arg, i, all) => {
-    if (arg.startsWith('--')) {
-      const next = all[i + 1];
-      pairs.push([arg.slice(2), next === undefined || next.startsWith('--') ? true : next]);
-    }
-    return pairs;
-  }, []),
-);
-
-const mechanisms = {
-  ANONYMOUS: Strophe.SASLAnonymous,
-  PLAIN: Strophe.SASLPlain,
-  'SCRAM-SHA-1': Strophe.SASLSHA1,
-  'SCRAM-SHA-256': Strophe.SASLSHA256,
-};
 const mechanism = args.mechanism || 'ANONYMOUS';
 
 function emit(event) {
