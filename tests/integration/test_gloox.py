@@ -12,11 +12,10 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
-from harness import Boshmux, XmppClient, test_binary, upstream_server  # noqa: E402
+from harness import Boshmux, NativeResponder, test_binary, upstream_server  # noqa: E402
 
 DOMAIN = "bosh.localhost"
 SECRET = "gloox-secret"
@@ -62,25 +61,11 @@ class GlooxTest(unittest.TestCase):
         self.assertNotIn("(inactivity)", self.boshmux.log_text())
 
     def test_chat_both_ways_with_a_prosody_user(self):
-        self.prosody.register("alice", "alicepw")
-        alice = XmppClient(self.prosody.c2s_port, "localhost", "alice", "alicepw")
+        alice = NativeResponder(self.prosody, ["hi gloox"])
         self.addCleanup(alice.close)
-        alice.send("<presence/>")  # available: Prosody delivers bare-JID chat to her
-        received = {}
-
-        def answer():
-            m = alice.wait_for(lambda e: e.tag.endswith("message") and e.get("type") == "chat",
-                               timeout=25)
-            received["from"] = m.get("from")
-            received["body"] = m.findtext("{jabber:client}body")
-            alice.send(f"<message to='{m.get('from')}' type='chat'><body>hi gloox</body>"
-                       "</message>")
-
-        t = threading.Thread(target=answer)
-        t.start()
         code, events, err = gloox(self.port, "--anonymous", "--send-to", "alice@localhost",
                                   "--body", "hello alice", "--expect", "1")
-        t.join(30)
+        received = alice.join()
         self.assertEqual(code, 0, f"{events}\n{err}")
         jid = first(events, "connected")["jid"]
         self.assertEqual(received["body"], "hello alice")

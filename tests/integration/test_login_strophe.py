@@ -5,11 +5,10 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
-from harness import Boshmux, Prosody, XmppClient  # noqa: E402
+from harness import Boshmux, NativeResponder, Prosody  # noqa: E402
 
 DOMAIN = "bosh.localhost"
 SECRET = "e2e-secret"
@@ -49,25 +48,11 @@ class StropheLoginTest(unittest.TestCase):
         self.assertIn("authenticated", self.boshmux.log_text())
 
     def test_anonymous_user_chats_with_a_prosody_user(self):
-        self.prosody.register("alice", "alicepw")
-        alice = XmppClient(self.prosody.c2s_port, "localhost", "alice", "alicepw")
+        alice = NativeResponder(self.prosody, ["hi strophe"])
         self.addCleanup(alice.close)
-        alice.send("<presence/>")  # available: Prosody delivers bare-JID chat to her
-        received = {}
-
-        def answer():
-            m = alice.wait_for(lambda e: e.tag.endswith("message") and e.get("type") == "chat",
-                               timeout=25)
-            received["from"] = m.get("from")
-            received["body"] = m.findtext("{jabber:client}body")
-            alice.send(f"<message to='{m.get('from')}' type='chat'><body>hi strophe</body>"
-                       "</message>")
-
-        t = threading.Thread(target=answer)
-        t.start()
         code, result, err = strophe(self.url, "--mechanism", "ANONYMOUS", "--send-to",
                                     "alice@localhost", "--body", "hello alice", "--expect-reply")
-        t.join(30)
+        received = alice.join()
         self.assertEqual(code, 0, f"{result} {err}")
         self.assertEqual(received["body"], "hello alice")
         self.assertEqual(received["from"], result["jid"])  # stamped with the full JID

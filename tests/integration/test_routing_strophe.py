@@ -389,18 +389,20 @@ class StropheRoutingTest(unittest.TestCase):
         jabber:client, with the from/to given in checks (assert_one); no two entries match
         the same stanza; and no other stanza arrived. With `ordered`, they arrived in the
         order listed. Returns the matched stanzas by `what`."""
+        whats = [what for what, _, _ in expected]
+        assert len(set(whats)) == len(whats), whats  # a test's own mistake
         found = [self.assert_one(client, predicate, what, **checks)
                  for what, predicate, checks in expected]
         seqs = [s.seq for s in found]
         self.assertEqual(len(set(seqs)), len(seqs),
                          f"{client.name}: two expectations matched the same stanza: "
-                         f"{[w for w, _, _ in expected]} -> {seqs}\n{client.inbox.dump()}")
+                         f"{whats} -> {seqs}\n{client.inbox.dump()}")
         unexpected = [s for s in client.inbox.all() if s.seq not in set(seqs)]
         self.assertEqual(unexpected, [], f"{client.name}: unexpected stanzas; received:\n"
                          f"{client.inbox.dump()}")
         if ordered:
             self.assertEqual(seqs, sorted(seqs), f"{client.name}: out of order, expected "
-                             f"{[w for w, _, _ in expected]}; received:\n{client.inbox.dump()}")
+                             f"{whats}; received:\n{client.inbox.dump()}")
         return {what: s for (what, _, _), s in zip(expected, found)}
 
     def assert_no_errors(self, *clients):

@@ -13,11 +13,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
-from harness import Boshmux, XmppClient, binary, upstream_server  # noqa: E402
+from harness import Boshmux, NativeResponder, binary, upstream_server  # noqa: E402
 
 DOMAIN = "bosh.localhost"
 SECRET = "xmpp4r-secret"
@@ -98,31 +97,12 @@ class Xmpp4rTest(unittest.TestCase):
         self.boshmux.wait_log(r"authenticated [0-9a-f-]{36}@\S+ with ANONYMOUS")
 
     def test_chats_both_ways_with_a_prosody_user(self):
-        self.prosody.register("alice", "alicepw")
-        alice = XmppClient(self.prosody.c2s_port, "localhost", "alice", "alicepw")
+        alice = NativeResponder(self.prosody, ["hi xmpp4r", "&lt;b&gt; &amp; ça"], timeout=15)
         self.addCleanup(alice.close)
-        alice.send("<presence/>")  # available: Prosody delivers bare-JID chat to her
-        received = {}
-
-        def answer():
-            try:
-                m = alice.wait_for(lambda e: e.tag.endswith("message") and
-                                   e.get("type") == "chat", timeout=15)
-                received["from"] = m.get("from")
-                received["body"] = m.findtext("{jabber:client}body")
-                to = m.get("from")  # the full JID: boshmux stamped it on the way out
-                alice.send(f"<message to='{to}' type='chat'><body>hi xmpp4r</body></message>")
-                alice.send(f"<message to='{to}' type='chat'><body>&lt;b&gt; &amp; ça</body>"
-                           "</message>")
-            except AssertionError as e:
-                received["error"] = str(e)
-
-        t = threading.Thread(target=answer)
-        t.start()
         code, events, err = xmpp4r(self.url, "--jid", f"romeo@{DOMAIN}", "--password", PASSWORD,
                                    "--send-to", "alice@localhost", "--body", "hello alice",
                                    "--expect", "2", *LINGER)
-        t.join(20)
+        received = alice.join(20)
         self.assertEqual(code, 0, f"{events} {received}\n--- xmpp4r log ---\n{err}")
         jid = self.assertEvent(events, "connected", err)["jid"]
         self.assertEqual(jid, f"romeo@{DOMAIN}/xmpp4r")

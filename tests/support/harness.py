@@ -615,3 +615,37 @@ def test_failed(test):
     print diagnostics only then)."""
     result = test._outcome.result
     return any(t is test for t, _ in result.errors + result.failures)
+
+
+class NativeResponder:
+    """A native user of `server` ("alice", available) who answers the first chat message she
+    gets with `replies`, sent to its sender's full JID, in a thread. `received` then holds the
+    `from` and `body` of that message, or `error`."""
+
+    def __init__(self, server, replies, user="alice", password="alicepw", timeout=25):
+        import threading
+        server.register(user, password)
+        self.client = XmppClient(server.c2s_port, server.domain, user, password)
+        self.client.send("<presence/>")  # available: the server delivers bare-JID chat to her
+        self.received = {}
+        self._thread = threading.Thread(target=self._answer, args=(list(replies), timeout))
+        self._thread.start()
+
+    def _answer(self, replies, timeout):
+        try:
+            m = self.client.wait_for(
+                lambda e: e.tag.endswith("message") and e.get("type") == "chat", timeout=timeout)
+            self.received["from"] = m.get("from")
+            self.received["body"] = m.findtext("{jabber:client}body")
+            for reply in replies:  # to the full JID boshmux stamped on the way out
+                self.client.send(f"<message to='{m.get('from')}' type='chat'><body>{reply}"
+                                 "</body></message>")
+        except (AssertionError, OSError) as e:
+            self.received["error"] = repr(e)
+
+    def join(self, timeout=30):
+        self._thread.join(timeout)
+        return self.received
+
+    def close(self):
+        self.client.close()
