@@ -124,7 +124,14 @@ server::server(ops::config cfg)
   table_->set_accepting(false); // until the component link is up
   http_.set_bosh_handler(config_.bosh_path,
                          [this](const std::shared_ptr<http::exchange>& ex) { table_->handle(ex); });
-  add_operations_routes();
+  if (config_.metrics_listen) {
+    http::server_config oc;
+    oc.address = config_.metrics_listen->host;
+    oc.port = config_.metrics_listen->port;
+    oc.max_connections = 64;
+    ops_http_ = std::make_unique<http::server>(io_.get_executor(), oc);
+  }
+  add_operations_routes(ops_http_ ? *ops_http_ : http_);
 }
 
 server::~server() = default;
@@ -133,6 +140,11 @@ int server::run() {
   wait_for_signal();
   wait_for_reload();
   http_.start();
+  if (ops_http_) {
+    ops_http_->start();
+    spdlog::info("metrics and health on http://{}:{}/metrics", config_.metrics_listen->host,
+                 ops_http_->local_port());
+  }
   spdlog::info("boshmux {} for {}: BOSH endpoint http://{}:{}{}, component link to {}:{}", "0.1.0",
                config_.domain, config_.listen.host, http_.local_port(), config_.bosh_path,
                config_.upstream.host, config_.upstream.port);
@@ -142,7 +154,7 @@ int server::run() {
   return 0;
 }
 
-void server::add_operations_routes() {
+void server::add_operations_routes(http::server& on) {
   const auto text = [](unsigned status, std::string body) {
     http::response r;
     r.status = status;
@@ -150,7 +162,7 @@ void server::add_operations_routes() {
     r.body = std::move(body);
     return r;
   };
-  http_.add_route("/metrics", [this, text](const std::shared_ptr<http::exchange>& ex) {
+  on.add_route("/metrics", [this, text](const std::shared_ptr<http::exchange>& ex) {
     ops::metrics_sources m;
     m.http = &http_.stats();
     m.bosh = &table_->stats();
@@ -169,11 +181,11 @@ void server::add_operations_routes() {
     ex->respond(std::move(r));
   });
   // The process serves requests.
-  http_.add_route("/healthz", [text](const std::shared_ptr<http::exchange>& ex) {
+  on.add_route("/healthz", [text](const std::shared_ptr<http::exchange>& ex) {
     ex->respond(text(200, "ok\n"));
   });
   // It can take new sessions: the component link is up and it is not draining.
-  http_.add_route("/readyz", [this, text](const std::shared_ptr<http::exchange>& ex) {
+  on.add_route("/readyz", [this, text](const std::shared_ptr<http::exchange>& ex) {
     if (shutting_down_) {
       ex->respond(text(503, "draining\n"));
     } else if (!link_.up()) {
@@ -316,6 +328,9 @@ void server::finish_drain() {
   // writes before closing the stream: nothing accepted before the signal is lost.
   table_->terminate_all(proto::bosh::condition::system_shutdown);
   http_.drain();
+  if (ops_http_) {
+    ops_http_->drain();
+  }
   link_.stop([this] {
     signals_.cancel();
     reload_signal_.cancel();

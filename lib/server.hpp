@@ -40,7 +40,7 @@ private:
   void shutdown(int signal);
   void watch_drain();
   void finish_drain();
-  void add_operations_routes();
+  void add_operations_routes(http::server& on);
   void wait_for_signal();
   void wait_for_reload();
   void link_changed(bool up);
@@ -59,8 +59,9 @@ private:
   std::unique_ptr<bosh::session_table> table_;
   component::link link_;
   http::server http_;
-  bool shutting_down_ = false; ///< a signal arrived: draining, then closing
-  bool drained_ = false;       ///< sessions ended, the component stream closing
+  std::unique_ptr<http::server> ops_http_; ///< --metrics-listen, when given
+  bool shutting_down_ = false;             ///< a signal arrived: draining, then closing
+  bool drained_ = false;                   ///< sessions ended, the component stream closing
 };
 
 } // namespace boshmux

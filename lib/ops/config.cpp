@@ -315,6 +315,11 @@ std::string to_toml(const config& cfg) {
     line("secret", toml_string(cfg.secret.empty() ? "" : "***"));
   }
   line("listen", toml_string(to_string(cfg.listen)));
+  if (cfg.metrics_listen) {
+    line("metrics-listen", toml_string(to_string(*cfg.metrics_listen)));
+  } else {
+    out += "# metrics-listen = (not set)\n";
+  }
   line("bosh-path", toml_string(cfg.bosh_path));
   line("node-id", toml_string(cfg.node_id));
   line("log-level", toml_string(cfg.log_level));
@@ -361,6 +366,7 @@ parse_result parse_command_line(int argc, const char* const* argv, std::ostream&
   bool print_config = false;
   std::string upstream = "127.0.0.1:5347";
   std::string listen = "127.0.0.1:5280";
+  std::string metrics_listen;
   std::string secret_file;
   double keepalive_s = 30;
   double reconnect_min_s = 0.5;
@@ -402,6 +408,13 @@ parse_result parse_command_line(int argc, const char* const* argv, std::ostream&
                 ->envname("BOSHMUX_LISTEN")
                 ->check(host_port_validator(true))
                 ->capture_default_str(),
+            string);
+  from_file(keys,
+            app.add_option("--metrics-listen", metrics_listen,
+                           "Separate HTTP listen address for /metrics, /healthz and /readyz "
+                           "(default: served on --listen)")
+                ->envname("BOSHMUX_METRICS_LISTEN")
+                ->check(host_port_validator(true)),
             string);
   from_file(keys,
             app.add_option("--bosh-path", cfg.bosh_path, "HTTP path of the BOSH endpoint")
@@ -587,6 +600,9 @@ parse_result parse_command_line(int argc, const char* const* argv, std::ostream&
   }
   cfg.upstream = *parse_host_port(upstream, false);
   cfg.listen = *parse_host_port(listen, true);
+  if (!metrics_listen.empty()) {
+    cfg.metrics_listen = parse_host_port(metrics_listen, true);
+  }
   const auto ms = [](double s) { return std::chrono::milliseconds(std::llround(s * 1000)); };
   cfg.keepalive = ms(keepalive_s);
   cfg.reconnect_min = ms(reconnect_min_s);

@@ -17,11 +17,12 @@ struct host_port {
 
 /// The effective configuration of one boshmux process.
 struct config {
-  std::string domain;                    ///< the component domain served
-  host_port upstream{"127.0.0.1", 5347}; ///< the XMPP server's component listener
-  std::string secret;                    ///< the component secret
-  std::string secret_file;               ///< where `secret` was read from (empty: given directly)
-  host_port listen{"127.0.0.1", 5280};   ///< the HTTP listener
+  std::string domain;                      ///< the component domain served
+  host_port upstream{"127.0.0.1", 5347};   ///< the XMPP server's component listener
+  std::string secret;                      ///< the component secret
+  std::string secret_file;                 ///< where `secret` was read from (empty: given directly)
+  host_port listen{"127.0.0.1", 5280};     ///< the HTTP listener
+  std::optional<host_port> metrics_listen; ///< a separate listener for /metrics etc.
   std::string bosh_path = "/http-bind";
   std::string node_id = "n1";      ///< prefix of every SID this node issues
   std::string log_level = "info";  ///< trace, debug, info, warn, error, critical, off
@@ -36,7 +37,7 @@ struct config {
   unsigned polling = 2;                  ///< shortest polling interval, seconds
   unsigned max_pause = 120;              ///< longest pause a client may ask for, seconds
   std::size_t max_sessions = 100'000;    ///< sessions at once
-  unsigned drain_period = 5; ///< seconds sessions keep working after SIGTERM
+  unsigned drain_period = 5;             ///< seconds sessions keep working after SIGTERM
   unsigned link_grace = 30;              ///< seconds sessions outlive a lost component link
   bool local_routing = true;     ///< deliver between local sessions without the server's round trip
   bool anonymous = false;        ///< offer SASL ANONYMOUS

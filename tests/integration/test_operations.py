@@ -261,6 +261,22 @@ class ReloadTest(unittest.TestCase):
         boshmux.wait_log(r"\[sid=nope\] request for an unknown session")
 
 
+class SeparateListenerTest(unittest.TestCase):
+    def test_metrics_listen_moves_the_operations_endpoints_off_the_bosh_port(self):
+        server = upstream_server(components={DOMAIN: SECRET}).start()
+        self.addCleanup(server.cleanup)
+        boshmux = Boshmux(["--domain", DOMAIN, "--upstream", f"127.0.0.1:{server.component_port}",
+                           "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"],
+                          env={"BOSHMUX_SECRET": SECRET}).start()
+        self.addCleanup(boshmux.cleanup)
+        boshmux.wait_log("authenticated")
+        bosh = boshmux.wait_log(r"BOSH endpoint http://127\.0\.0\.1:(\d+)/http-bind")[0]
+        ops = boshmux.wait_log(r"metrics and health on http://127\.0\.0\.1:(\d+)/metrics")[0]
+        for path in ("/metrics", "/healthz", "/readyz"):
+            self.assertEqual(http_get(f"http://127.0.0.1:{ops}{path}")[0], 200, path)
+            self.assertEqual(http_get(f"http://127.0.0.1:{bosh}{path}")[0], 404, path)
+
+
 def open_text(element):
     import xml.etree.ElementTree as ET
     return ET.tostring(element).decode()
