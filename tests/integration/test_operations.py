@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
-from bosh_client import BoshClient, tag  # noqa: E402
+from bosh_client import BoshClient, condition, tag  # noqa: E402
 from harness import (Boshmux, XmppClient, binary, test_failed, upstream_server,  # noqa: E402
                      wait_for)
 from test_login_strophe import make_jwt  # noqa: E402
@@ -198,6 +198,27 @@ class OperationsTest(unittest.TestCase):
         self.assertEqual(tag(success), "success")
         self.assert_alive(c, "after-hup")
 
+
+    def test_a_spoofed_from_is_refused_and_never_reaches_the_server(self):
+        self.server.register("alice", "alicepw")
+        alice = XmppClient(self.server.c2s_port, "localhost", "alice", "alicepw")
+        self.addCleanup(alice.close)
+        alice.send("<presence/>")
+        c = BoshClient(self.url, DOMAIN)
+        me = c.login_anonymous()
+        for spoofed in ("admin@localhost", f"other@{DOMAIN}/x", "localhost"):
+            c.send(f"<message xmlns='jabber:client' from='{spoofed}' to='alice@localhost' "
+                   f"type='chat' id='s'><body>spoof</body></message>")
+            error = c.wait_for(lambda s: s.get("id") == "s", what="the error")
+            self.assertEqual(error.get("type"), "error")
+            self.assertEqual(condition(error), "forbidden")
+        # The component stream survived (the server would have closed it): chat still flows.
+        c.send(f"<message xmlns='jabber:client' from='{me}' to='alice@localhost' type='chat' "
+               "id='ok'><body>real</body></message>")
+        got = alice.wait_for(lambda e: e.tag.endswith("message"), timeout=10)
+        self.assertEqual(got.findtext("{jabber:client}body"), "real")
+        self.assertEqual(got.get("from"), me)
+        self.assertNotIn("component link down", self.boshmux.log_text())
 
     def test_sigterm_drains_loses_nothing_and_sends_unavailable_presence(self):
         self.server.register("alice", "alicepw")
