@@ -851,6 +851,37 @@ class StropheRoutingTest(unittest.TestCase):
         self.assertEqual(len(s.inbox.all()), 1, s.inbox.dump())
         self.assert_clean_inbox(s)
 
+    @dump_on_failure
+    def test_8_server_restart_within_the_grace_loses_nothing(self):
+        # Reconnect attempts at least ~1 s apart: alice is back online before the link is.
+        self.start_boshmux("--link-grace", "30", "--reconnect-min", "1.5", "--reconnect-max", "2")
+        self.prosody.register("alice", "pw")
+        s = self.strophe("anon")
+        self.initial_presence(s)
+        self.prosody.kill()
+        self.boshmux.wait_log("component link lost: 1 sessions kept")
+        for i in range(3):  # accepted while the server is down
+            self.chat(s, "alice@localhost", f"outage-{i}")
+        self.prosody.start()
+        alice = NativeClient(self.prosody, "alice", "pw")
+        self.clients.append(alice)
+        self.addCleanup(alice.close)
+        alice.send("<presence/>")
+        self.boshmux.wait_log("authenticated", count=2, timeout=15)
+        got = alice.inbox.wait(lambda m: m.name == "message" and m.body, count=3, timeout=15,
+                               what="the messages sent during the outage")
+        time.sleep(0.7)  # a duplicate would arrive now
+        got = alice.inbox.all(lambda m: m.name == "message" and m.body)
+        self.assertEqual([m.body for m in got], ["outage-0", "outage-1", "outage-2"])
+        self.assertEqual({m.frm for m in got}, {s.jid})
+        # The session lived through it and still routes both ways.
+        self.chat(alice, s.jid, "after")
+        s.inbox.wait(message("after"), what="alice's answer")
+        time.sleep(0.5)
+        self.assert_one(s, message("after"), "alice's answer", frm=alice.jid, to=s.jid)
+        self.assert_no_errors(s)
+        self.assert_clean_inbox(s)
+
 
 if __name__ == "__main__":
     unittest.main()
