@@ -254,8 +254,7 @@ void session_machine::process(std::uint64_t request_id, request_body body, time_
     // Judged in rid order: a request with a later rid already waiting behind this one is
     // the last of the sequence, and is judged when its turn comes.
     const bool slots_full = !polling_session && parked_.empty() &&
-                            live_held() + 1 >= params_.requests && too_soon &&
-                            last_request_empty_;
+                            live_held() + 1 >= params_.requests && too_soon && last_request_empty_;
     if (polls_too_fast || slots_full) {
       end(condition::policy_violation, end_reason::overactivity, request_id, {}, out);
       return;
