@@ -237,11 +237,13 @@ void router::deliver_here(stanza s, bool from_local, router_actions& out) {
       ++stats_.dropped;
       return;
     }
-    if (s.name == "message" && s.type == "groupchat") {
+    if (s.name == "message" && s.type != "chat") {
+      // RFC 6121 section 8.5.3.2.1: only chat falls back to the bare JID; normal,
+      // groupchat and headline get an error (errors are dropped by reply_error).
       reply_error(s, "service-unavailable", out);
       return;
     }
-    // Other messages, subscriptions and probes: as if sent to the bare JID.
+    // Chat, subscriptions and probes: as if sent to the bare JID.
   }
   static const std::vector<resource*> none;
   const auto* list = resources_of(s.to.bare());

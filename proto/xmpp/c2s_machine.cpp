@@ -85,7 +85,10 @@ void c2s_machine::received(std::string_view element, const xml::namespace_scope&
   }
   // XEP-0206 section 2: stanzas without a namespace of their own inherit httpbind's.
   if (ns != client_namespace && ns != httpbind_namespace && !ns.empty()) {
-    close("invalid-namespace", {}, out);
+    // RFC 6120 sections 4.9.3.10 and 4.9.3.24: another content namespace is
+    // invalid-namespace; a first-level child qualified by some other namespace (say
+    // <pubsub:publish/>) is an element the server does not understand.
+    close(xml::prefix(root).empty() ? "invalid-namespace" : "unsupported-stanza-type", {}, out);
     return;
   }
   const std::string_view name = xml::local_name(root);

@@ -211,6 +211,61 @@ BOOST_AUTO_TEST_CASE(groupchat_to_an_unknown_resource_is_service_unavailable) {
   BOOST_TEST(to("s1").empty());
 }
 
+BOOST_AUTO_TEST_CASE(normal_and_headline_to_an_unknown_resource_reach_no_other_resource) {
+  // RFC 6121 section 8.5.3.2.1: only chat is handled as if sent to the bare JID; a normal,
+  // groupchat or headline message is silently ignored or answered with service-unavailable.
+  bind("s1", "alice@bosh.example/web");
+  from_session("s1", "<presence from='alice@bosh.example/web'/>");
+  for (const std::string type : {"", " type='normal'", " type='headline'"}) {
+    BOOST_TEST_CONTEXT("message" << type) {
+      out.clear();
+      from_server("<message to='alice@bosh.example/gone' from='bob@localhost/r' id='m'" + type +
+                  "><body>x</body></message>");
+      BOOST_TEST(to("s1").empty());
+      for (const auto& up : to_server()) {
+        BOOST_TEST(contains(up, "<service-unavailable"));
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(subscription_presence_to_an_unknown_resource_is_handled_as_for_the_bare_jid) {
+  // RFC 6121 section 8.5.3.2.2: subscription presence follows section 3 (the bare JID rules).
+  bind("s1", "alice@bosh.example/web");
+  bind("s2", "alice@bosh.example/idle"); // bound, never available
+  from_session("s1", "<presence from='alice@bosh.example/web'/>");
+  out.clear();
+  for (const std::string type : {"subscribe", "subscribed", "unsubscribe", "unsubscribed"}) {
+    from_server("<presence to='alice@bosh.example/gone' from='bob@localhost' type='" + type +
+                "'/>");
+  }
+  const auto got = to("s1");
+  BOOST_REQUIRE(got.size() == 4u);
+  BOOST_TEST(contains(got[0], "type='subscribe'"));
+  BOOST_TEST(contains(got[3], "type='unsubscribed'"));
+  BOOST_TEST(to("s2").empty());
+  BOOST_TEST(to_server().empty());
+  out.clear();
+  bind("s3", "carol@bosh.example/web"); // nobody available: dropped, never bounced
+  from_server("<presence to='carol@bosh.example/gone' from='bob@localhost' type='subscribe'/>");
+  BOOST_TEST(out.empty());
+}
+
+BOOST_AUTO_TEST_CASE(probe_to_an_unknown_resource_is_answered_as_for_the_bare_jid) {
+  // RFC 6121 section 8.5.3.2.2: a probe follows section 4.3.2 (answered by the server).
+  bind("s1", "alice@bosh.example/a");
+  from_session("s1", "<presence from='alice@bosh.example/a'><show>away</show></presence>");
+  out.clear();
+  from_server("<presence to='alice@bosh.example/gone' from='bob@localhost' type='probe'/>");
+  from_server("<presence to='ghost@bosh.example/x' from='bob@localhost' type='probe'/>");
+  BOOST_TEST(to("s1").empty());
+  BOOST_TEST(to_server() ==
+             (std::vector<std::string>{"<presence from='alice@bosh.example/a' to='bob@localhost'>"
+                                       "<show>away</show></presence>",
+                                       "<presence type='unavailable' from='ghost@bosh.example' "
+                                       "to='bob@localhost'/>"}));
+}
+
 // --- bare JIDs ------------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(chat_to_a_bare_jid_goes_to_the_highest_non_negative_priority) {
@@ -227,6 +282,25 @@ BOOST_AUTO_TEST_CASE(chat_to_a_bare_jid_goes_to_the_highest_non_negative_priorit
   BOOST_TEST(to("s2").size() == 1u);
   BOOST_TEST(to("s3").empty());
   BOOST_TEST(to("s4").empty());
+}
+
+BOOST_AUTO_TEST_CASE(normal_message_to_a_bare_jid_goes_to_the_highest_non_negative_priority) {
+  // RFC 6121 section 8.5.2.1.1; a message without a type is normal (section 5.2.2).
+  bind("s1", "alice@bosh.example/a");
+  bind("s2", "alice@bosh.example/b");
+  bind("s3", "alice@bosh.example/c"); // bound, never available
+  from_session("s1", "<presence from='alice@bosh.example/a'><priority>5</priority></presence>");
+  from_session("s2", "<presence from='alice@bosh.example/b'><priority>1</priority></presence>");
+  out.clear();
+  from_server("<message to='alice@bosh.example' from='bob@localhost/r' id='n1'/>");
+  from_server("<message to='alice@bosh.example' from='bob@localhost/r' type='normal' id='n2'/>");
+  const auto got = to("s1");
+  BOOST_REQUIRE(got.size() == 2u);
+  BOOST_TEST(contains(got[0], "id='n1'"));
+  BOOST_TEST(contains(got[1], "id='n2'"));
+  BOOST_TEST(to("s2").empty());
+  BOOST_TEST(to("s3").empty());
+  BOOST_TEST(to_server().empty());
 }
 
 BOOST_AUTO_TEST_CASE(negative_priority_never_gets_bare_jid_messages) {
@@ -272,10 +346,34 @@ BOOST_AUTO_TEST_CASE(groupchat_and_errors_to_a_bare_jid) {
   out.clear();
   from_server("<message to='alice@bosh.example' from='r@conf.localhost' type='groupchat'/>");
   BOOST_TEST(to("s1").empty());
-  BOOST_TEST(to_server().size() == 1u);
+  const auto up = to_server();
+  BOOST_REQUIRE(up.size() == 1u);
+  BOOST_TEST(contains(up[0], "<error type='cancel'><service-unavailable"));
   out.clear();
   from_server("<message to='alice@bosh.example' from='r@conf.localhost' type='error'/>");
   BOOST_TEST(out.empty());
+}
+
+BOOST_AUTO_TEST_CASE(groupchat_and_errors_to_an_account_without_available_resources) {
+  // RFC 6121 section 8.5.2.2.1: groupchat gets service-unavailable, an error is ignored; the
+  // same for an account nobody is using (section 8.5.1).
+  bind("s1", "alice@bosh.example/a"); // bound, never available
+  from_server("<message to='alice@bosh.example' from='r@conf.localhost/n' type='groupchat' "
+              "id='g1'/>");
+  from_server("<message to='alice@bosh.example' from='r@conf.localhost/n' type='error' id='e1'/>");
+  from_server("<message to='ghost@bosh.example' from='r@conf.localhost/n' type='groupchat' "
+              "id='g2'/>");
+  from_server("<message to='ghost@bosh.example' from='r@conf.localhost/n' type='error' id='e2'/>");
+  BOOST_TEST(to_any_session() == 0u);
+  BOOST_TEST(to_server() ==
+             (std::vector<std::string>{
+                 "<message type='error' from='alice@bosh.example' to='r@conf.localhost/n' "
+                 "id='g1'><error type='cancel'><service-unavailable "
+                 "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>",
+                 "<message type='error' from='ghost@bosh.example' to='r@conf.localhost/n' "
+                 "id='g2'><error type='cancel'><service-unavailable "
+                 "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>"}));
+  BOOST_TEST(r->stats().dropped == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(presence_to_a_bare_jid_reaches_every_available_resource) {
@@ -363,6 +461,36 @@ BOOST_AUTO_TEST_CASE(the_domain_answers_ping_and_disco_and_refuses_the_rest) {
   BOOST_TEST(contains(up[1], "urn:xmpp:ping"));
   BOOST_TEST(contains(up[2], "<service-unavailable"));
   BOOST_TEST(contains(up[3], "<message type='error'"));
+  BOOST_TEST(contains(up[3], "<error type='cancel'><service-unavailable"));
+}
+
+BOOST_AUTO_TEST_CASE(a_resource_of_the_domain_refuses_requests_and_messages_and_ignores_the_rest) {
+  // RFC 6120 section 10.5.2 (domainpart/resourcepart): handled by the server or an error,
+  // never an error for an error, a result or presence (section 8.3.1).
+  from_server("<iq to='bosh.example/res' from='u@localhost/r' type='get' id='1'>"
+              "<ping xmlns='urn:xmpp:ping'/></iq>");
+  from_server("<message to='bosh.example/res' from='u@localhost/r' id='2'/>");
+  from_server("<presence to='bosh.example/res' from='u@localhost/r'/>");
+  from_server("<iq to='bosh.example/res' from='u@localhost/r' type='result' id='3'/>");
+  from_server("<message to='bosh.example/res' from='u@localhost/r' type='error' id='4'/>");
+  BOOST_TEST(to_server() ==
+             (std::vector<std::string>{
+                 "<iq type='error' from='bosh.example/res' to='u@localhost/r' id='1'><error "
+                 "type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
+                 "</error></iq>",
+                 "<message type='error' from='bosh.example/res' to='u@localhost/r' id='2'><error "
+                 "type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
+                 "</error></message>"}));
+  BOOST_TEST(r->stats().dropped == 3u);
+  out.clear();
+  bind("s1", "alice@bosh.example/web"); // a local sender gets its answer directly
+  from_session("s1", "<iq to='bosh.example/res' type='get' id='5' from='alice@bosh.example/web'>"
+                     "<ping xmlns='urn:xmpp:ping'/></iq>");
+  const auto got = to("s1");
+  BOOST_REQUIRE(got.size() == 1u);
+  BOOST_TEST(contains(got[0], "from='bosh.example/res'"));
+  BOOST_TEST(contains(got[0], "<service-unavailable"));
+  BOOST_TEST(to_server().empty());
 }
 
 // --- presence from the client ---------------------------------------------------------------
