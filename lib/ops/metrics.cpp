@@ -174,10 +174,14 @@ std::string render_metrics(const metrics_sources& s) {
       exposition::add(stanzas, as_double(r.from_server[i]),
                       {{"from", "server"}, {"kind", std::string(r.kinds[i])}});
     }
-    auto& sent =
-        e.family("boshmux_stanzas_sent_total", "Stanzas sent, by destination", MetricType::Counter);
-    exposition::add(sent, as_double(r.to_sessions), {{"to", "client"}});
-    exposition::add(sent, as_double(r.to_server), {{"to", "server"}});
+    auto& sent = e.family("boshmux_stanzas_sent_total", "Stanzas sent, by destination and kind",
+                          MetricType::Counter);
+    for (std::size_t i = 0; i < r.kinds.size(); ++i) {
+      exposition::add(sent, as_double(r.to_sessions[i]),
+                      {{"to", "client"}, {"kind", std::string(r.kinds[i])}});
+      exposition::add(sent, as_double(r.to_server[i]),
+                      {{"to", "server"}, {"kind", std::string(r.kinds[i])}});
+    }
     e.counter("boshmux_stanzas_short_circuited_total",
               "Stanzas delivered from one local session to another without the server",
               as_double(r.short_circuited));

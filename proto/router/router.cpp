@@ -199,7 +199,7 @@ void router::undeliverable(std::string_view xml, std::string_view condition, rou
 void router::dispatch(stanza s, bool from_local, router_actions& out) {
   if (s.to.domain == options_.domain) {
     if (from_local && !options_.local_short_circuit) {
-      ++stats_.to_server;
+      count_kind(stats_.to_server, s.name);
       out.push_back(action::to_server{std::move(s.xml)});
       return;
     }
@@ -210,7 +210,7 @@ void router::dispatch(stanza s, bool from_local, router_actions& out) {
     ++stats_.dropped; // the server sent us something for another domain: never loop it back
     return;
   }
-  ++stats_.to_server;
+  count_kind(stats_.to_server, s.name);
   out.push_back(action::to_server{std::move(s.xml)});
 }
 
@@ -363,7 +363,7 @@ void router::deliver(resource& r, const stanza& s, bool from_local, router_actio
     }
     r.pending.push_back({s.from.full(), s.id});
   }
-  ++stats_.to_sessions;
+  count_kind(stats_.to_sessions, s.name);
   if (from_local) {
     ++stats_.short_circuited;
   }
@@ -396,7 +396,7 @@ void router::broadcast_presence(resource& from, stanza s, router_actions& out) {
       // would from a probe of its own bare JID.
       for (const auto* other : *resources_of(from.full.bare())) {
         if (other != &from && other->available) {
-          ++stats_.to_sessions;
+          count_kind(stats_.to_sessions, "presence");
           out.push_back(action::to_session{
               from.sid, xmpp::with_attribute(other->presence, "to", from.full.full())});
         }
@@ -410,7 +410,7 @@ void router::broadcast_presence(resource& from, stanza s, router_actions& out) {
   if (auto* list = resources_of(from.full.bare())) {
     for (auto* r : *list) {
       if (r->available) {
-        ++stats_.to_sessions;
+        count_kind(stats_.to_sessions, "presence");
         out.push_back(
             action::to_session{r->sid, xmpp::with_attribute(s.xml, "to", r->full.full())});
       }
@@ -461,7 +461,7 @@ void router::end_presence(const resource& r, router_actions& out) {
     if (auto* list = resources_of(r.full.bare())) {
       for (auto* other : *list) {
         if (other->available) {
-          ++stats_.to_sessions;
+          count_kind(stats_.to_sessions, "presence");
           out.push_back(action::to_session{
               other->sid, xmpp::with_attribute(unavailable, "to", other->full.full())});
         }

@@ -63,8 +63,8 @@ struct router_stats {
   static constexpr std::array<std::string_view, 3> kinds{"message", "presence", "iq"};
   std::array<std::uint64_t, 3> from_sessions{}; ///< stanzas from bound clients, by kind
   std::array<std::uint64_t, 3> from_server{};   ///< stanzas from the server, by kind
-  std::uint64_t to_sessions = 0;                ///< stanzas delivered to a session
-  std::uint64_t to_server = 0;                  ///< stanzas sent to the server
+  std::array<std::uint64_t, 3> to_sessions{};   ///< stanzas delivered to a session, by kind
+  std::array<std::uint64_t, 3> to_server{};     ///< stanzas sent to the server, by kind
   std::uint64_t short_circuited = 0;   ///< of those to sessions, from a local session directly
   std::uint64_t errors_sent = 0;       ///< error stanzas written by the router
   std::uint64_t dropped = 0;           ///< stanzas RFC 6121 says to ignore (errors, presence, ...)

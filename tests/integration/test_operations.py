@@ -166,6 +166,8 @@ class OperationsTest(unittest.TestCase):
         self.assertEqual(sample(text, "boshmux_component_link_up"), 1.0)
         self.assertGreaterEqual(sample(text, "boshmux_stanzas_received_total", **{"from": "client"},
                                        kind="message"), 1.0)
+        self.assertGreaterEqual(sample(text, "boshmux_stanzas_sent_total", to="server",
+                                       kind="message"), 1.0)
         self.assertGreater(sample(text, "process_resident_memory_bytes"), 1e6)
         self.assertGreater(sample(text, "boshmux_http_request_duration_seconds_count",
                                   path="bosh"), 3.0)
