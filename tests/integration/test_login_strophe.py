@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import unittest
@@ -59,10 +60,6 @@ class StropheLoginTest(unittest.TestCase):
         self.assertEqual(result["reply"], "hi strophe")
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 def make_jwt(key, claims):
     import base64
     import hashlib
@@ -87,6 +84,7 @@ class StropheAccountsTest(unittest.TestCase):
         import time as _time
         self.time = _time
         self.dir = tempfile.mkdtemp(prefix="boshmux-accounts-")
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
         self.users = os.path.join(self.dir, "users")
         from harness import binary
         add = subprocess.run([binary(), "user", "add", "romeo", "--users-file", self.users],
@@ -144,3 +142,7 @@ class StropheAccountsTest(unittest.TestCase):
         for token in (expired, forged):
             code, result, _ = self.login("PLAIN", "juliet", token)
             self.assertEqual(code, 2, result)
+
+
+if __name__ == "__main__":
+    unittest.main()
