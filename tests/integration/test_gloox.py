@@ -15,7 +15,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
-from harness import Boshmux, NativeResponder, test_binary, upstream_server  # noqa: E402
+from harness import NativeResponder, start_boshmux, test_binary, upstream_server  # noqa: E402
 
 DOMAIN = "bosh.localhost"
 SECRET = "gloox-secret"
@@ -38,13 +38,8 @@ class GlooxTest(unittest.TestCase):
     def setUp(self):
         self.prosody = upstream_server(components={DOMAIN: SECRET}).start()
         self.addCleanup(self.prosody.cleanup)
-        self.boshmux = Boshmux(["--domain", DOMAIN, "--upstream",
-                                f"127.0.0.1:{self.prosody.component_port}", "--listen",
-                                "127.0.0.1:0", "--anonymous", "--log-level", "debug"],
-                               env={"BOSHMUX_SECRET": SECRET}).start()
-        self.addCleanup(self.boshmux.cleanup)
-        self.boshmux.wait_log("authenticated")
-        self.port = self.boshmux.wait_log(r"BOSH endpoint http://127\.0\.0\.1:(\d+)/http-bind")[0]
+        self.boshmux, self.port = start_boshmux(self, self.prosody, DOMAIN, SECRET,
+                                                "--anonymous", "--log-level", "debug")
 
     def test_anonymous_login_and_clean_logout(self):
         code, events, err = gloox(self.port, "--anonymous")

@@ -10,7 +10,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 from bosh_client import BoshClient, condition, tag  # noqa: E402
-from harness import Boshmux, XmppClient, test_failed, upstream_server  # noqa: E402
+from harness import XmppClient, start_boshmux, test_failed, upstream_server  # noqa: E402
 
 DOMAIN = "bosh.localhost"
 SECRET = "link-loss-secret"
@@ -21,16 +21,11 @@ class LinkLossTest(unittest.TestCase):
         self.server = upstream_server(components={DOMAIN: SECRET}).start()
         self.addCleanup(self.server.cleanup)
         self.server.register("alice", "alicepw")
-        self.boshmux = Boshmux(["--domain", DOMAIN, "--upstream",
-                                f"127.0.0.1:{self.server.component_port}", "--listen",
-                                "127.0.0.1:0", "--anonymous", "--log-level", "debug",
-                                "--link-grace", str(grace), "--reconnect-min", reconnect[0],
-                                "--reconnect-max", reconnect[1]],
-                               env={"BOSHMUX_SECRET": SECRET}).start()
-        self.addCleanup(self.boshmux.cleanup)
+        self.boshmux, port = start_boshmux(self, self.server, DOMAIN, SECRET,
+                                           "--anonymous", "--log-level", "debug", "--link-grace",
+                                           str(grace), "--reconnect-min", reconnect[0],
+                                           "--reconnect-max", reconnect[1])
         self.addCleanup(self.dump_log_on_failure)  # runs first
-        self.boshmux.wait_log("authenticated")
-        port = self.boshmux.wait_log(r"BOSH endpoint http://127\.0\.0\.1:(\d+)/http-bind")[0]
         self.url = f"http://127.0.0.1:{port}/http-bind"
 
     def dump_log_on_failure(self):
@@ -72,7 +67,8 @@ class LinkLossTest(unittest.TestCase):
         back = client.wait_for(lambda s: s.get("id") == "back", what="alice's answer")
         self.assertEqual(back.get("from"), "alice@localhost/test")
         self.assertIsNone(client.terminal)
-        with self.assertRaises((AssertionError, TimeoutError)):  # exactly once: no duplicate of seq 1..3
+        # Exactly once: no duplicate of seq 1..3 follows.
+        with self.assertRaises((AssertionError, TimeoutError)):
             alice.wait_for(lambda e: e.tag.endswith("message") and
                            e.find("{jabber:client}body") is not None, timeout=1)
 

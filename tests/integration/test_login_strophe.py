@@ -9,7 +9,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
-from harness import Boshmux, NativeResponder, Prosody  # noqa: E402
+from harness import NativeResponder, Prosody, start_boshmux  # noqa: E402
 
 DOMAIN = "bosh.localhost"
 SECRET = "e2e-secret"
@@ -31,13 +31,8 @@ class StropheLoginTest(unittest.TestCase):
     def setUp(self):
         self.prosody = Prosody(components={DOMAIN: SECRET}).start()
         self.addCleanup(self.prosody.cleanup)
-        self.boshmux = Boshmux(["--domain", DOMAIN, "--upstream",
-                                f"127.0.0.1:{self.prosody.component_port}", "--listen",
-                                "127.0.0.1:0", "--anonymous", "--log-level", "debug"],
-                               env={"BOSHMUX_SECRET": SECRET}).start()
-        self.addCleanup(self.boshmux.cleanup)
-        self.boshmux.wait_log("authenticated")
-        port = self.boshmux.wait_log(r"BOSH endpoint http://127\.0\.0\.1:(\d+)/http-bind")[0]
+        self.boshmux, port = start_boshmux(self, self.prosody, DOMAIN, SECRET,
+                                           "--anonymous", "--log-level", "debug")
         self.url = f"http://127.0.0.1:{port}/http-bind"
 
     def test_anonymous_login_bind_ping_roster_and_disconnect(self):
@@ -97,14 +92,9 @@ class StropheAccountsTest(unittest.TestCase):
             f.write(self.KEY)
         self.prosody = Prosody(components={DOMAIN: SECRET}).start()
         self.addCleanup(self.prosody.cleanup)
-        self.boshmux = Boshmux(["--domain", DOMAIN, "--upstream",
-                                f"127.0.0.1:{self.prosody.component_port}", "--listen",
-                                "127.0.0.1:0", "--users-file", self.users, "--jwt-key-file",
-                                key_file, "--log-level", "debug"],
-                               env={"BOSHMUX_SECRET": SECRET}).start()
-        self.addCleanup(self.boshmux.cleanup)
-        self.boshmux.wait_log("authenticated")
-        port = self.boshmux.wait_log(r"BOSH endpoint http://127\.0\.0\.1:(\d+)/http-bind")[0]
+        self.boshmux, port = start_boshmux(self, self.prosody, DOMAIN, SECRET,
+                                           "--users-file", self.users, "--jwt-key-file", key_file,
+                                           "--log-level", "debug")
         self.url = f"http://127.0.0.1:{port}/http-bind"
 
     def login(self, mechanism, user, password):

@@ -17,8 +17,8 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 from bosh_client import BoshClient, condition, tag  # noqa: E402
-from harness import (Boshmux, XmppClient, binary, test_failed, upstream_server,  # noqa: E402
-                     wait_for)
+from harness import (Boshmux, XmppClient, binary, start_boshmux,  # noqa: E402
+                     test_failed, upstream_server, wait_for)
 from test_login_strophe import make_jwt  # noqa: E402
 
 DOMAIN = "bosh.localhost"
@@ -60,17 +60,12 @@ class OperationsTest(unittest.TestCase):
             f.write(KEY)
         self.server = upstream_server(components={DOMAIN: SECRET}).start()
         self.addCleanup(self.server.cleanup)
-        self.boshmux = Boshmux(["--domain", DOMAIN, "--upstream",
-                                f"127.0.0.1:{self.server.component_port}", "--listen",
-                                "127.0.0.1:0", "--anonymous", "--users-file", self.users,
-                                "--jwt-key-file", key_file, "--log-level", "debug",
-                                "--drain-period", "3",
-                                "--reconnect-min", "0.1", "--reconnect-max", "0.3"],
-                               env={"BOSHMUX_SECRET": SECRET}).start()
-        self.addCleanup(self.boshmux.cleanup)
+        self.boshmux, port = start_boshmux(self, self.server, DOMAIN, SECRET,
+                                           "--anonymous", "--users-file", self.users,
+                                           "--jwt-key-file", key_file, "--log-level", "debug",
+                                           "--drain-period", "3", "--reconnect-min", "0.1",
+                                           "--reconnect-max", "0.3")
         self.addCleanup(self.dump_log_on_failure)
-        self.boshmux.wait_log("authenticated")
-        port = self.boshmux.wait_log(r"BOSH endpoint http://127\.0\.0\.1:(\d+)/http-bind")[0]
         self.base = f"http://127.0.0.1:{port}"
         self.url = self.base + "/http-bind"
 

@@ -16,7 +16,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
-from harness import Boshmux, NativeResponder, binary, upstream_server  # noqa: E402
+from harness import NativeResponder, binary, start_boshmux, upstream_server  # noqa: E402
 
 DOMAIN = "bosh.localhost"
 SECRET = "xmpp4r-secret"
@@ -54,14 +54,9 @@ class Xmpp4rTest(unittest.TestCase):
         self.assertEqual(add.returncode, 0, add.stderr)
         self.prosody = upstream_server(components={DOMAIN: SECRET}).start()
         self.addCleanup(self.prosody.cleanup)
-        self.boshmux = Boshmux(["--domain", DOMAIN, "--upstream",
-                                f"127.0.0.1:{self.prosody.component_port}", "--listen",
-                                "127.0.0.1:0", "--users-file", users, "--anonymous",
-                                "--log-level", "debug"],
-                               env={"BOSHMUX_SECRET": SECRET}).start()
-        self.addCleanup(self.boshmux.cleanup)
-        self.boshmux.wait_log("authenticated")
-        port = self.boshmux.wait_log(r"BOSH endpoint http://127\.0\.0\.1:(\d+)/http-bind")[0]
+        self.boshmux, port = start_boshmux(self, self.prosody, DOMAIN, SECRET,
+                                           "--users-file", users, "--anonymous", "--log-level",
+                                           "debug")
         self.url = f"http://127.0.0.1:{port}/http-bind"
 
     def assertEvent(self, events, name, stderr):

@@ -649,3 +649,15 @@ class NativeResponder:
 
     def close(self):
         self.client.close()
+
+
+def start_boshmux(test, server, domain, secret, *args):
+    """boshmux serving `domain` through `server`'s component port, on a free loopback port,
+    stopped when `test` ends; waits until its component link is up. Returns (Boshmux, port)."""
+    boshmux = Boshmux(["--domain", domain, "--upstream", f"127.0.0.1:{server.component_port}",
+                       "--listen", "127.0.0.1:0"] + list(args),
+                      env={"BOSHMUX_SECRET": secret}).start()
+    test.addCleanup(boshmux.cleanup)
+    boshmux.wait_log("authenticated")
+    port = boshmux.wait_log(r"BOSH endpoint http://127\.0\.0\.1:(\d+)/http-bind")[0]
+    return boshmux, port
