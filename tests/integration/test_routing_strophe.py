@@ -23,7 +23,7 @@ import unittest
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
-from harness import Boshmux, Ejabberd, XmppClient, binary, upstream_server  # noqa: E402
+from harness import Ejabberd, XmppClient, binary, start_boshmux, upstream_server  # noqa: E402
 
 DOMAIN = "bosh.localhost"
 SECRET = "routing-secret"
@@ -327,13 +327,8 @@ class StropheRoutingTest(unittest.TestCase):
     # --- fixtures -------------------------------------------------------------------------
 
     def start_boshmux(self, *extra):
-        self.boshmux = Boshmux(["--domain", DOMAIN, "--upstream",
-                                f"127.0.0.1:{self.prosody.component_port}", "--listen",
-                                "127.0.0.1:0", "--anonymous", "--log-level", "debug"]
-                               + list(extra), env={"BOSHMUX_SECRET": SECRET}).start()
-        self.addCleanup(self.boshmux.cleanup)
-        self.boshmux.wait_log("authenticated")
-        port = self.boshmux.wait_log(r"BOSH endpoint http://127\.0\.0\.1:(\d+)/http-bind")[0]
+        self.boshmux, port = start_boshmux(self, self.prosody, DOMAIN, SECRET, "--anonymous",
+                                           "--log-level", "debug", *extra)
         self.url = f"http://127.0.0.1:{port}/http-bind"
 
     def users_file(self, *accounts):
