@@ -268,7 +268,8 @@ void server::grace_expired() {
   for (const auto& stanza : queued) {
     c2s_->undeliverable(stanza, "remote-server-timeout");
   }
-  table_->terminate_all(proto::bosh::condition::remote_connection_failed);
+  table_->terminate_all(proto::bosh::condition::remote_connection_failed,
+                        proto::bosh::end_reason::link_lost);
 }
 
 void server::shutdown(int signal) {
@@ -326,7 +327,7 @@ void server::finish_drain() {
   spdlog::info("ending {} sessions and closing the component stream", table_->size());
   // Each end sends the session's unavailable presence into the link's queue, which stop()
   // writes before closing the stream: nothing accepted before the signal is lost.
-  table_->terminate_all(proto::bosh::condition::system_shutdown);
+  table_->terminate_all(proto::bosh::condition::system_shutdown, proto::bosh::end_reason::shutdown);
   http_.drain();
   if (ops_http_) {
     ops_http_->drain();

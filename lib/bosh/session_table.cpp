@@ -176,24 +176,24 @@ bool session_table::send(const std::string& sid, std::string_view payload) {
 }
 
 void session_table::terminate(const std::string& sid, pb::condition cond,
-                              std::string_view final_payload) {
+                              std::string_view final_payload, pb::end_reason reason) {
   const auto it = sessions_.find(sid);
   if (it == sessions_.end()) {
     return;
   }
   pb::actions actions;
-  it->second->machine->terminate(cond, final_payload, clock::now(), actions);
+  it->second->machine->terminate(cond, final_payload, clock::now(), actions, reason);
   execute(sid, actions);
 }
 
-void session_table::terminate_all(pb::condition cond) {
+void session_table::terminate_all(pb::condition cond, pb::end_reason reason) {
   std::vector<std::string> sids;
   sids.reserve(sessions_.size());
   for (const auto& [sid, s] : sessions_) {
     sids.push_back(sid);
   }
   for (const auto& sid : sids) {
-    terminate(sid, cond);
+    terminate(sid, cond, {}, reason);
   }
 }
 
@@ -220,9 +220,15 @@ void session_table::execute(const std::string& sid, pb::actions& actions) {
     } else if (auto* e = std::get_if<pb::session_ended>(&a)) {
       ++stats_.sessions_ended;
       ++stats_.ended_by[{e->cond, e->reason}];
-      spdlog::debug("[sid={}] session ended: {} ({})", sid,
-                    e->cond == pb::condition::none ? "clean" : pb::to_string(e->cond),
-                    pb::to_string(e->reason));
+      if (e->reason == pb::end_reason::inactivity) {
+        spdlog::debug("[sid={}] session ended: {} (inactivity after {} s)", sid,
+                      e->cond == pb::condition::none ? "clean" : pb::to_string(e->cond),
+                      it->second->machine->params().inactivity);
+      } else {
+        spdlog::debug("[sid={}] session ended: {} ({})", sid,
+                      e->cond == pb::condition::none ? "clean" : pb::to_string(e->cond),
+                      pb::to_string(e->reason));
+      }
       auto owned = std::move(it->second);
       sessions_.erase(it);
       if (auto unsent = owned->machine->take_unsent()) {

@@ -83,9 +83,10 @@ public:
   /// Payload for a client. False when the session is unknown/ended or its queue is full.
   bool send(const std::string& sid, std::string_view payload);
   /// Ends a session from the server side (conflict, shutdown, link loss ...).
-  void terminate(const std::string& sid, pb::condition cond, std::string_view final_payload = {});
+  void terminate(const std::string& sid, pb::condition cond, std::string_view final_payload = {},
+                 pb::end_reason reason = pb::end_reason::server);
   /// Ends every session with `cond` (shutdown).
-  void terminate_all(pb::condition cond);
+  void terminate_all(pb::condition cond, pb::end_reason reason = pb::end_reason::server);
   /// Whether new sessions are accepted; when not, they get `refusal` (remote-connection-failed
   /// while the component link is down, system-shutdown while draining).
   void set_accepting(bool accepting,

@@ -96,7 +96,7 @@ void c2s_layer::run(const std::string& sid, px::c2s_actions& actions) {
       ++stats_.stream_errors;
       spdlog::debug("[sid={}] stream error {}: {}", sid, e->condition, e->text);
       table_->terminate(sid, pb::condition::remote_stream_error,
-                        stream_error_element(e->condition, e->text));
+                        stream_error_element(e->condition, e->text), pb::end_reason::stream_error);
     } else if (auto* ok = std::get_if<px::c2s::authenticated>(&a)) {
       ++stats_.logins_ok;
       ++stats_.logins[{ok->mechanism, "success"}];
@@ -147,7 +147,8 @@ void c2s_layer::bind(const std::string& sid, session& s, const px::c2s::bind_req
     ++stats_.conflicts;
     spdlog::debug("[sid={}] resource conflict for {}: ending {}", sid, full.full(), *replaced);
     table_->terminate(*replaced, pb::condition::remote_stream_error,
-                      stream_error_element("conflict", "replaced by a new session"));
+                      stream_error_element("conflict", "replaced by a new session"),
+                      pb::end_reason::conflict);
   }
   execute(routed);
   s.machine.bind_granted(full, request.iq_id, out);

@@ -59,6 +59,14 @@ std::string_view to_string(end_reason r) noexcept {
     return "bad-request";
   case end_reason::server:
     return "server";
+  case end_reason::stream_error:
+    return "stream-error";
+  case end_reason::conflict:
+    return "conflict";
+  case end_reason::shutdown:
+    return "shutdown";
+  case end_reason::link_lost:
+    return "link-lost";
   }
   return "unknown";
 }
@@ -324,11 +332,17 @@ bool session_machine::send(std::string_view payload, time_point now, actions& ou
   return true;
 }
 
+bool ended_by_server(end_reason r) noexcept {
+  return r == end_reason::server || r == end_reason::stream_error || r == end_reason::conflict ||
+         r == end_reason::shutdown || r == end_reason::link_lost;
+}
+
 void session_machine::terminate(condition cond, std::string_view final_payload, time_point now,
-                                actions& out) {
+                                actions& out, end_reason reason) {
   (void)now;
   if (!ended_) {
-    end(cond, end_reason::server, std::nullopt, final_payload, out);
+    end(cond, ended_by_server(reason) ? reason : end_reason::server, std::nullopt, final_payload,
+        out);
   }
 }
 
@@ -497,7 +511,7 @@ void session_machine::end(condition cond, end_reason reason, std::optional<std::
     for (const auto& [rid, p] : parked_) {
       respond_with(p.request_id, terminal_answer(parked_cond, legacy));
     }
-    if (first && reason == end_reason::server) {
+    if (first && ended_by_server(reason)) {
       unsent_ = terminal_answer(cond, legacy, payloads);
     }
   }

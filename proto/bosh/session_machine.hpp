@@ -46,9 +46,15 @@ enum class end_reason {
   overactivity,      ///< too many requests or too-frequent polling (policy-violation)
   pause_too_long,    ///< pause beyond maxpause (policy-violation)
   bad_request,       ///< a later request was malformed
-  server,            ///< ended by the layer above (conflict, shutdown, link loss, ...)
+  server,            ///< ended by the layer above, for another reason
+  stream_error,      ///< the XMPP stream closed with a stream error
+  conflict,          ///< replaced by a new session binding the same full JID
+  shutdown,          ///< the server drained and stopped
+  link_lost,         ///< the component link stayed down past the grace period
 };
 std::string_view to_string(end_reason r) noexcept;
+/// True for the reasons the layer above gives with terminate().
+bool ended_by_server(end_reason r) noexcept;
 
 // --- actions: what the caller must do ---
 
@@ -119,7 +125,8 @@ public:
 
   /// Ends the session from the server side with `cond`; `final_payload` (e.g. a stream error)
   /// follows whatever is still queued in the terminal body.
-  void terminate(condition cond, std::string_view final_payload, time_point now, actions& out);
+  void terminate(condition cond, std::string_view final_payload, time_point now, actions& out,
+                 end_reason reason = end_reason::server);
 
   /// Time passed: answers requests whose wait is over, ends an inactive session.
   void deadline_reached(time_point now, actions& out);

@@ -91,6 +91,7 @@ class LinkLossTest(unittest.TestCase):
         self.assertEqual(bounce[0].get("from"), "alice@localhost")
         self.assertEqual(condition(bounce[0]), "remote-server-timeout")
         self.boshmux.wait_log(r"ending 1 sessions, bouncing 1 stanzas")
+        self.boshmux.wait_log(r"session ended: remote-connection-failed \(link-lost\)")
 
 
 if __name__ == "__main__":

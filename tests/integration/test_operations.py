@@ -217,6 +217,22 @@ class OperationsTest(unittest.TestCase):
         self.assertEqual(got.get("from"), me)
         self.assertNotIn("component link down", self.boshmux.log_text())
 
+    def test_a_second_bind_of_the_same_full_jid_ends_the_first_with_conflict(self):
+        first = BoshClient(self.url, DOMAIN)
+        jid = first.login_plain("romeo", "wherefore art thou", resource="web")
+        second = BoshClient(self.url, DOMAIN)
+        self.assertEqual(second.login_plain("romeo", "wherefore art thou", resource="web"), jid)
+        while first.terminal is None:
+            first.request()
+        self.assertEqual(first.terminal.get("condition"), "remote-stream-error")
+        conflict = first.terminal.find("{http://etherx.jabber.org/streams}error/"
+                                       "{urn:ietf:params:xml:ns:xmpp-streams}conflict")
+        self.assertIsNotNone(conflict, open_text(first.terminal))
+        self.assert_alive(second, "still-here")
+        ended = sample(self.metrics(), "boshmux_sessions_ended_total",
+                       condition="remote-stream-error", reason="conflict")
+        self.assertEqual(ended, 1.0)
+
     def test_sigterm_drains_loses_nothing_and_sends_unavailable_presence(self):
         self.server.register("alice", "alicepw")
         alice = XmppClient(self.server.c2s_port, "localhost", "alice", "alicepw")

@@ -674,7 +674,7 @@ class StropheRoutingTest(unittest.TestCase):
         # Not before the inactivity period: a dropped connection alone ends no session.
         self.assertGreaterEqual(elapsed, inactivity - 0.5)
         self.assertRegex(self.boshmux.log_text(),
-                         rf"\[sid={s.sid}\] session ended: .*\(inactivity\)")
+                         rf"\[sid={s.sid}\] session ended: .*\(inactivity after 3 s\)")
 
         to_a = {"to": alice.jid}
         expected = [self.own_native_presence(alice)]
@@ -808,7 +808,7 @@ class StropheRoutingTest(unittest.TestCase):
         self.assertRegex(self.boshmux.log_text(),
                          rf"\[sid={r3.sid}\] session ended: .*\(client-terminate\)")
         self.assertRegex(self.boshmux.log_text(),
-                         rf"\[sid={r4.sid}\] session ended: .*\(inactivity\)")
+                         rf"\[sid={r4.sid}\] session ended: .*\(inactivity after 3 s\)")
         for r in (r1, r2, r3, r4):
             self.assert_clean_inbox(r)
         self.assert_no_errors(r1, r2, r3, r4)

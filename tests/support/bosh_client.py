@@ -78,14 +78,22 @@ class BoshClient:
         return body
 
     def login_anonymous(self, resource="bosh"):
-        """ANONYMOUS, restart, bind, session; returns the bound full JID."""
+        """ANONYMOUS, restart, bind; returns the bound full JID."""
+        return self._login("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='ANONYMOUS'/>",
+                           resource)
+
+    def login_plain(self, user, password, resource="bosh"):
+        """PLAIN, restart, bind; returns the bound full JID."""
+        return self._login("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
+                           f"{self.plain(user, password)}</auth>", resource)
+
+    def _login(self, auth, resource):
         body = self.open()
         if self.terminal is not None:
             raise BoshError(f"creation refused: {body.get('condition')}")
-        reply = self.request("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
-                             "mechanism='ANONYMOUS'/>")
+        reply = self.request(auth)
         if not any(tag(c) == "success" for c in reply):
-            raise BoshError(f"ANONYMOUS failed: {ET.tostring(reply).decode()}")
+            raise BoshError(f"SASL failed: {ET.tostring(reply).decode()}")
         self.request(extra=" xmlns:xmpp='urn:xmpp:xbosh' xmpp:restart='true'")
         reply = self.request("<iq type='set' id='bind' xmlns='jabber:client'>"
                              "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"

@@ -560,6 +560,21 @@ BOOST_AUTO_TEST_CASE(server_end_with_nothing_held_keeps_the_answer_for_the_next_
   BOOST_TEST(!m->take_unsent()); // handed over once
 }
 
+BOOST_AUTO_TEST_CASE(the_layer_above_names_why_it_ended_the_session) {
+  open();
+  m->terminate(condition::remote_stream_error, {}, now, out, end_reason::conflict);
+  BOOST_TEST((ended_action()->reason == end_reason::conflict));
+  BOOST_TEST(to_string(end_reason::conflict) == "conflict");
+  BOOST_TEST(to_string(end_reason::link_lost) == "link-lost");
+  BOOST_TEST(m->take_unsent().has_value()); // nothing was held: kept for the next request
+}
+
+BOOST_AUTO_TEST_CASE(a_reason_the_machine_owns_is_not_taken_from_above) {
+  open();
+  m->terminate(condition::system_shutdown, {}, now, out, end_reason::inactivity);
+  BOOST_TEST((ended_action()->reason == end_reason::server));
+}
+
 BOOST_AUTO_TEST_CASE(inactivity_and_client_ends_leave_nothing_unsent) {
   open();
   post(101, "type='terminate'");
