@@ -183,8 +183,7 @@ void router::from_server(stanza s, router_actions& out) {
 
 void router::undeliverable(std::string_view xml, std::string_view condition, router_actions& out) {
   auto s = make_stanza(std::string(xml));
-  if (!s || s->type == "error" || s->name == "presence" || (s->name == "iq" && !is_request(*s)) ||
-      !by_full_.contains(s->from.full())) {
+  if (!s || xmpp::must_not_bounce(s->name, s->type) || !by_full_.contains(s->from.full())) {
     ++stats_.dropped;
     return;
   }
@@ -311,9 +310,7 @@ void router::to_account(const stanza& s, const std::vector<resource*>& resources
     if (s.type == "probe") {
       // RFC 6121 section 4.3.2: answered from the current state, never passed on.
       for (const auto* r : available) {
-        if (auto copy = make_stanza(xmpp::with_attribute(r->presence, "to", s.from.full()))) {
-          dispatch(std::move(*copy), true, out);
-        }
+        send_to(r->presence, s.from.full(), out);
       }
       if (available.empty()) {
         std::string unavailable = "<presence type='unavailable'";
@@ -372,8 +369,7 @@ void router::deliver(resource& r, const stanza& s, bool from_local, router_actio
 
 void router::reply_error(const stanza& s, std::string_view condition, router_actions& out) {
   // RFC 6120 section 8.3.1: never an error for an error or a result; presence is not bounced.
-  if (s.type == "error" || s.name == "presence" || (s.name == "iq" && !is_request(s)) ||
-      s.from.domain.empty()) {
+  if (xmpp::must_not_bounce(s.name, s.type) || s.from.domain.empty()) {
     ++stats_.dropped;
     return;
   }
@@ -407,26 +403,34 @@ void router::broadcast_presence(resource& from, stanza s, router_actions& out) {
   }
   // RFC 6121 sections 4.2.2 and 4.5.2: to every available resource of the account, the
   // sender included (there is no roster, so no contacts to tell).
-  if (auto* list = resources_of(from.full.bare())) {
-    for (auto* r : *list) {
-      if (r->available) {
-        count_kind(stats_.to_sessions, "presence");
-        out.push_back(
-            action::to_session{r->sid, xmpp::with_attribute(s.xml, "to", r->full.full())});
-      }
-    }
-  }
+  to_available_resources(from.full.bare(), s.xml, out);
   if (!available) {
     // Section 4.6.3: unavailable presence also ends every directed presence.
     auto directed = std::move(from.directed);
     from.directed.clear();
     for (const auto& to : directed) {
-      if (auto copy = make_stanza(xmpp::with_attribute(s.xml, "to", to))) {
-        dispatch(std::move(*copy), true, out);
-      }
+      send_to(s.xml, to, out);
     }
     from.available = false;
     from.presence.clear();
+  }
+}
+
+void router::to_available_resources(const std::string& bare, std::string_view xml,
+                                    router_actions& out) {
+  if (auto* list = resources_of(bare)) {
+    for (const auto* r : *list) {
+      if (r->available) {
+        count_kind(stats_.to_sessions, "presence");
+        out.push_back(action::to_session{r->sid, xmpp::with_attribute(xml, "to", r->full.full())});
+      }
+    }
+  }
+}
+
+void router::send_to(std::string_view xml, std::string_view to, router_actions& out) {
+  if (auto copy = make_stanza(xmpp::with_attribute(xml, "to", to))) {
+    dispatch(std::move(*copy), true, out);
   }
 }
 
@@ -458,20 +462,10 @@ void router::end_presence(const resource& r, router_actions& out) {
   xml::append_attribute(unavailable, "from", r.full.full());
   unavailable.append("/>");
   if (r.available) {
-    if (auto* list = resources_of(r.full.bare())) {
-      for (auto* other : *list) {
-        if (other->available) {
-          count_kind(stats_.to_sessions, "presence");
-          out.push_back(action::to_session{
-              other->sid, xmpp::with_attribute(unavailable, "to", other->full.full())});
-        }
-      }
-    }
+    to_available_resources(r.full.bare(), unavailable, out);
   }
   for (const auto& to : r.directed) {
-    if (auto copy = make_stanza(xmpp::with_attribute(unavailable, "to", to))) {
-      dispatch(std::move(*copy), true, out);
-    }
+    send_to(unavailable, to, out);
   }
 }
 

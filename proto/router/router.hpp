@@ -127,6 +127,10 @@ private:
   void broadcast_presence(resource& from, stanza s, router_actions& out);
   void directed_presence(resource& from, stanza s, router_actions& out);
   void end_presence(const resource& r, router_actions& out);
+  /// `xml` (presence) to every available resource of `bare`, each as its `to`.
+  void to_available_resources(const std::string& bare, std::string_view xml, router_actions& out);
+  /// `xml` with `to` set, routed like any stanza of this domain's users.
+  void send_to(std::string_view xml, std::string_view to, router_actions& out);
   std::vector<resource*>* resources_of(const std::string& bare);
   void forget(resource& r);
 

@@ -5,8 +5,10 @@
 namespace boshmux::proto::xmpp {
 
 bool must_not_bounce(const xml::node& stanza) {
-  const std::string_view name = xml::local_name(stanza);
-  const std::string_view type = xml::attribute_value(stanza, "type");
+  return must_not_bounce(xml::local_name(stanza), xml::attribute_value(stanza, "type"));
+}
+
+bool must_not_bounce(std::string_view name, std::string_view type) noexcept {
   if (type == "error" || name == "presence") {
     return true;
   }

@@ -14,6 +14,8 @@ inline constexpr std::string_view stanza_errors_namespace = "urn:ietf:params:xml
 /// iq result (section 8.3.1: no error loops), or a presence (never bounced with an error by
 /// the rules this server follows).
 bool must_not_bounce(const xml::node& stanza);
+/// The same, from the stanza's element name and type attribute.
+bool must_not_bounce(std::string_view name, std::string_view type) noexcept;
 
 /// Builds the error reply to `stanza` (RFC 6120 section 8.3): same element name and id,
 /// `to` and `from` swapped, type='error', default namespace `ns` (none when empty), and
