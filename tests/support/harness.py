@@ -60,7 +60,22 @@ def binary(name="boshmux"):
     return path
 
 
-class Prosody:
+class PrivateServer:
+    """What the private XMPP servers share: a directory of their own and a log file."""
+
+    def log_text(self):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Prosody(PrivateServer):
     """A private Prosody on loopback with the boshmux component declared."""
 
     def __init__(self, domain="localhost", components=None, muc="conference.localhost"):
@@ -127,16 +142,6 @@ class Prosody:
                         password], check=True, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
 
-    def log_text(self):
-        try:
-            with open(self.log, errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
-
-    def cleanup(self):
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def _process_group(pgid):
@@ -156,7 +161,7 @@ def _process_group(pgid):
     return pids
 
 
-class Ejabberd:
+class Ejabberd(PrivateServer):
     """A private ejabberd (Debian's 23.01) on loopback with the boshmux component declared.
 
     Same interface as Prosody. Config, spool, logs, Erlang cookie and distribution port are
@@ -323,16 +328,6 @@ class Ejabberd:
         out, _ = ctl.communicate(timeout=30)
         return None if ctl.returncode == 0 else f"({ctl.returncode}) {out.strip()}"
 
-    def log_text(self):
-        try:
-            with open(self.log, errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
-
-    def cleanup(self):
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def _comm(pid):
