@@ -538,6 +538,22 @@ class StropheRoutingTest(unittest.TestCase):
         return lambda p: (p.name == "presence" and p.frm == frm and p.type == type_ and
                           (status is None or status in p.muc_statuses()))
 
+    def room_owner_expectations(self, alice, room):
+        """What the native owner of a room created with create_room() receives for it, in
+        order: own presence, (ejabberd's room presence), the creation, the subject, the
+        config result."""
+        to_a = {"to": alice.jid}
+        expected = [self.own_native_presence(alice)]
+        if self.ejabberd:
+            expected.append(self.ejabberd_room_presence(room, alice.jid))
+        return expected + [
+            ("the room's creation", lambda p: (self.presence_from(f"{room}/alice")(p) and
+                                               {"110", "201"} <= p.muc_statuses()), to_a),
+            self.room_subject(room, alice.jid),
+            ("config result", lambda p: p.name == "iq" and p.id == "config" and
+             p.type == "result", {"frm": room, "to": alice.jid}),
+        ]
+
     def own_native_presence(self, native):
         """A native user's initial presence, reflected by the XMPP server's c2s (not
         boshmux): Prosody 0.12 reflects it without a 'to', ejabberd 23.01 addresses it to
@@ -626,15 +642,7 @@ class StropheRoutingTest(unittest.TestCase):
 
         # Everything alice got (what boshmux sent reached the room once each; nothing else).
         to_a = {"to": alice.jid}
-        expected = [self.own_native_presence(alice)]
-        if self.ejabberd:
-            expected.append(self.ejabberd_room_presence(room, alice.jid))
-        expected += [
-            ("the room's creation", lambda p: (self.presence_from(f"{room}/alice")(p) and
-                                               {"110", "201"} <= p.muc_statuses()), to_a),
-            self.room_subject(room, alice.jid),
-            ("config result", lambda p: p.name == "iq" and p.id == "config" and
-             p.type == "result", {"frm": room, "to": alice.jid}),
+        expected = self.room_owner_expectations(alice, room) + [
             ("strophe's join", self.presence_from(f"{room}/strophe"), to_a),
             ("own groupchat echo", message("from alice", "groupchat"),
              {"frm": f"{room}/alice", "to": alice.jid}),
@@ -674,18 +682,10 @@ class StropheRoutingTest(unittest.TestCase):
         # Not before the inactivity period: a dropped connection alone ends no session.
         self.assertGreaterEqual(elapsed, inactivity - 0.5)
         self.assertRegex(self.boshmux.log_text(),
-                         rf"\[sid={s.sid}\] session ended: .*\(inactivity after 3 s\)")
+                         rf"\[sid={s.sid}\] session ended: .*\(inactivity after {inactivity} s\)")
 
         to_a = {"to": alice.jid}
-        expected = [self.own_native_presence(alice)]
-        if self.ejabberd:
-            expected.append(self.ejabberd_room_presence(room, alice.jid))
-        expected += [
-            ("the room's creation", lambda p: (self.presence_from(f"{room}/alice")(p) and
-                                               {"110", "201"} <= p.muc_statuses()), to_a),
-            self.room_subject(room, alice.jid),
-            ("config result", lambda p: p.name == "iq" and p.id == "config" and
-             p.type == "result", {"frm": room, "to": alice.jid}),
+        expected = self.room_owner_expectations(alice, room) + [
             ("ghost's join", self.presence_from(f"{room}/ghost"), to_a),
             ("ghost's leave", left, to_a),
         ]
