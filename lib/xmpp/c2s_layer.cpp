@@ -124,7 +124,7 @@ void c2s_layer::run(const std::string& sid, px::c2s_actions& actions) {
 void c2s_layer::execute(proto::router::router_actions& actions) {
   for (auto& a : actions) {
     if (auto* to = std::get_if<proto::router::action::to_session>(&a)) {
-      table_->send(to->sid, px::with_default_namespace(to->xml, px::client_namespace));
+      table_->send(to->sid, px::with_default_namespace(std::move(to->xml), px::client_namespace));
     } else if (auto* up = std::get_if<proto::router::action::to_server>(&a)) {
       if (!upstream_(px::with_default_namespace(up->xml, proto::component::accept_namespace))) {
         undeliverable(up->xml, "resource-constraint");

@@ -57,15 +57,13 @@ std::string with_attribute(std::string_view stanza, std::string_view name, std::
   return out;
 }
 
-std::string with_default_namespace(std::string_view stanza, std::string_view ns) {
+std::string with_default_namespace(std::string stanza, std::string_view ns) {
   const std::size_t name_end = stanza.find_first_of(" \t\r\n/>", 1);
-  const std::size_t at = name_end == std::string_view::npos ? stanza.size() : name_end;
-  std::string out;
-  out.reserve(stanza.size() + ns.size() + 10);
-  out.append(stanza.substr(0, at)).append(" xmlns='");
-  xml::append_escaped_attribute(out, ns);
-  out.append("'").append(stanza.substr(at));
-  return out;
+  const std::size_t at = name_end == std::string::npos ? stanza.size() : name_end;
+  std::string declaration;
+  xml::append_attribute(declaration, "xmlns", ns);
+  stanza.insert(at, declaration); // in place: restamp() leaves room for it
+  return stanza;
 }
 
 std::string restamp(std::string_view raw, const xml::node& root, std::string_view from,

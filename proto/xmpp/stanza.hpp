@@ -18,7 +18,9 @@ std::string restamp(std::string_view raw, const xml::node& root, std::string_vie
 
 /// `stanza` (whose top-level element declares no default namespace, as restamp() makes it
 /// when given none) with `xmlns='ns'` added to its start tag.
-std::string with_default_namespace(std::string_view stanza, std::string_view ns);
+/// Takes `stanza` by value so that a caller done with it can move it in: the declaration is
+/// then inserted in place.
+std::string with_default_namespace(std::string stanza, std::string_view ns);
 
 /// `stanza` with the attribute `name` of its top-level start tag set to `value` (an existing
 /// one is replaced, wherever it stood; the rest is copied untouched).
