@@ -5,6 +5,7 @@
 #include <cstring>
 #include <idn-free.h>
 #include <idna.h>
+#include <optional>
 #include <stringprep.h>
 
 namespace boshmux::proto::jid {
@@ -24,6 +25,43 @@ Stringprep_profile_flags profile_flags(prep_mode mode) {
   return mode == prep_mode::stored ? STRINGPREP_NO_UNASSIGNED : Stringprep_profile_flags{};
 }
 
+/// The three profiles on input that is all ASCII, where their effect is simple: Nameprep and
+/// Nodeprep map A-Z to a-z (RFC 3454 table B.2) and Resourceprep maps nothing; Nodeprep
+/// prohibits controls (C.2.1), the space (C.1.1) and "&'/:<>@ (RFC 3920 appendix A.5);
+/// Resourceprep prohibits controls; Nameprep prohibits no ASCII; NFKC, the bidirectional rule
+/// and unassigned code points never apply to ASCII. Nearly every JID on the wire is ASCII, and
+/// libidn converts each part to UCS-4 and back: this is several times faster. nullopt when
+/// `in` is not all ASCII or `profile` is another one.
+std::optional<prepared> ascii_profile(std::string_view in, const Stringprep_profile* profile) {
+  const bool nodeprep = profile == stringprep_xmpp_nodeprep;
+  const bool fold = nodeprep || profile == stringprep_nameprep;
+  if (!fold && profile != stringprep_xmpp_resourceprep) {
+    return std::nullopt;
+  }
+  prepared out{prep_outcome::ok, std::string(in)};
+  for (char& c : out.text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x80) {
+      return std::nullopt;
+    }
+    const bool control = u < 0x20 || u == 0x7f;
+    if ((control && profile != stringprep_nameprep) ||
+        (nodeprep && std::string_view(" \"&'/:<>@").find(c) != std::string_view::npos)) {
+      out.outcome = prep_outcome::invalid; // finish the scan: non-ASCII goes to libidn
+    }
+    if (fold && c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+  if (out.outcome == prep_outcome::ok && out.text.size() > max_part_bytes) {
+    out.outcome = prep_outcome::too_long;
+  }
+  if (out.outcome != prep_outcome::ok) {
+    out.text.clear();
+  }
+  return out;
+}
+
 /// Runs `profile` over `in`, limiting input and output to the JID part limits. libidn works
 /// in place on a NUL-terminated buffer, so an embedded NUL is rejected first (it is
 /// prohibited by every profile used here anyway).
@@ -33,6 +71,9 @@ prepared run_profile(std::string_view in, const Stringprep_profile* profile, pre
   }
   if (in.size() > max_prep_input_bytes) {
     return {prep_outcome::too_long, {}};
+  }
+  if (auto fast = ascii_profile(in, profile)) {
+    return std::move(*fast);
   }
   // The buffer holds the input and any result up to the limit; a longer result makes
   // stringprep() return STRINGPREP_TOO_SMALL_BUFFER.

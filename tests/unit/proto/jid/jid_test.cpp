@@ -2,6 +2,10 @@
 
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
+#include <cstring>
+#include <optional>
+#include <random>
+#include <stringprep.h>
 
 namespace jid = boshmux::proto::jid;
 namespace data = boost::unit_test::data;
@@ -359,3 +363,48 @@ BOOST_AUTO_TEST_CASE(saslprep_follows_rfc4013_examples) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// The ASCII fast path of the three profiles must agree with libidn exactly: every ASCII string
+// of up to two characters, and random longer ones, through each profile, compared with
+// libidn's own stringprep().
+namespace {
+
+std::optional<std::string> libidn(const std::string& in, const Stringprep_profile* profile) {
+  std::string buffer(in.size() + 64, '\0');
+  in.copy(buffer.data(), in.size());
+  if (stringprep(buffer.data(), buffer.size(), Stringprep_profile_flags{}, profile) !=
+      STRINGPREP_OK) {
+    return std::nullopt;
+  }
+  buffer.resize(std::strlen(buffer.c_str()));
+  return buffer;
+}
+
+void agree(const std::string& in) {
+  BOOST_TEST_CONTEXT("input \"" << in << "\"") {
+    BOOST_TEST((jid::nodeprep(in) == libidn(in, stringprep_xmpp_nodeprep)));
+    BOOST_TEST((jid::resourceprep(in) == libidn(in, stringprep_xmpp_resourceprep)));
+    BOOST_TEST((jid::nameprep(in) == libidn(in, stringprep_nameprep)));
+  }
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(ascii_fast_path_agrees_with_libidn) {
+  for (int a = 1; a < 128; ++a) {
+    agree(std::string(1, static_cast<char>(a)));
+    for (int b = 1; b < 128; ++b) {
+      agree(std::string{static_cast<char>(a), static_cast<char>(b)});
+    }
+  }
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> byte(1, 127);
+  std::uniform_int_distribution<int> length(3, 40);
+  for (int i = 0; i < 20000; ++i) {
+    std::string s(static_cast<std::size_t>(length(rng)), ' ');
+    for (char& c : s) {
+      c = static_cast<char>(byte(rng));
+    }
+    agree(s);
+  }
+}
