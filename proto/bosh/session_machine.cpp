@@ -1,6 +1,7 @@
 #include "proto/bosh/session_machine.hpp"
 
 #include "proto/common/sha1.hpp"
+#include "proto/common/small_fifo.hpp"
 #include "proto/xml/escape.hpp"
 
 #include <algorithm>
@@ -238,7 +239,7 @@ void session_machine::process(std::uint64_t request_id, request_body body, time_
   if (params_.client_acks && body.ack) {
     const std::uint64_t acked = *body.ack;
     while (!cache_.empty() && cache_.front().rid <= acked) {
-      cache_.pop_front();
+      pop_front(cache_);
     }
     if (!cache_.empty() && cache_.front().rid == acked + 1 &&
         now - cache_.front().sent >= limits_.report_after) {
@@ -393,7 +394,7 @@ void session_machine::settle(time_point now, actions& out) {
 
 void session_machine::answer_front(time_point now, actions& out) {
   const held_request front = held_.front();
-  held_.pop_front();
+  pop_front(held_);
   std::string attributes;
   if (front.rid == creation_rid_) {
     attributes = fmt::format(" sid='{}' wait='{}' requests='{}' hold='{}' inactivity='{}' "
@@ -419,7 +420,7 @@ void session_machine::answer_front(time_point now, actions& out) {
   queue_.clear();
   cache_.push_back({front.rid, 200, body, now});
   while (cache_.size() > params_.requests) {
-    cache_.pop_front();
+    pop_front(cache_);
   }
   if (front.request_id) {
     out.push_back(respond{*front.request_id, 200, std::move(body)});
@@ -430,12 +431,12 @@ void session_machine::answer_front(time_point now, actions& out) {
 void session_machine::answer_all_empty(time_point now, bool cache, actions& out) {
   while (!held_.empty()) {
     const held_request front = held_.front();
-    held_.pop_front();
+    pop_front(held_);
     auto body = shared(build_body({}, {}));
     if (cache) {
       cache_.push_back({front.rid, 200, body, now});
       while (cache_.size() > params_.requests) {
-        cache_.pop_front();
+        pop_front(cache_);
       }
     }
     if (front.request_id) {

@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -187,9 +186,9 @@ private:
   bool ended_ = false;
   std::uint64_t next_rid_ = 0; ///< the rid to process next
   std::uint64_t creation_rid_ = 0;
-  std::deque<held_request> held_;                  ///< processed, unanswered, in rid order
+  std::vector<held_request> held_;                  ///< processed, unanswered, in rid order
   std::map<std::uint64_t, parked_request> parked_; ///< arrived ahead of a missing rid
-  std::deque<cached_response> cache_;              ///< last answered responses, in rid order
+  std::vector<cached_response> cache_;              ///< last answered responses, in rid order
   std::string queue_;                              ///< payload bytes waiting for a request
   std::optional<std::string> last_key_;            ///< key sequencing (section 15)
   std::optional<http_answer> unsent_;              ///< see take_unsent()

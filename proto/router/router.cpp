@@ -1,5 +1,6 @@
 #include "proto/router/router.hpp"
 
+#include "proto/common/small_fifo.hpp"
 #include "proto/xml/dom.hpp"
 #include "proto/xml/escape.hpp"
 #include "proto/xmpp/services.hpp"
@@ -356,7 +357,7 @@ void router::to_account(const stanza& s, const std::vector<resource*>& resources
 void router::deliver(resource& r, const stanza& s, bool from_local, router_actions& out) {
   if (is_request(s)) {
     if (r.pending.size() >= options_.max_pending_iqs) {
-      r.pending.pop_front();
+      pop_front(r.pending);
     }
     r.pending.push_back({s.from.full(), s.id});
   }

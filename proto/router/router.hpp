@@ -5,7 +5,6 @@
 
 #include <array>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <set>
 #include <string>
@@ -114,7 +113,7 @@ private:
     int priority = 0;
     std::string presence;           ///< its last broadcast available presence
     std::set<std::string> directed; ///< who got directed available presence from it
-    std::deque<pending_iq> pending; ///< iq get/set delivered to it, not answered yet
+    std::vector<pending_iq> pending; ///< iq get/set delivered to it, not answered yet
   };
 
   void dispatch(stanza s, bool from_local, router_actions& out);
