@@ -78,13 +78,17 @@ class PrivateServer:
 class Prosody(PrivateServer):
     """A private Prosody on loopback with the boshmux component declared."""
 
-    def __init__(self, domain="localhost", components=None, muc="conference.localhost"):
+    def __init__(self, domain="localhost", components=None, muc="conference.localhost",
+                 log_level="debug", extra_config=""):
+        """`extra_config`: Lua appended to the configuration (e.g. another VirtualHost)."""
         if shutil.which("prosody") is None:
             raise AssertionError("prosody is not installed (deploy/local/install-deps.sh --test)")
         self.dir = tempfile.mkdtemp(prefix="boshmux-prosody-")
         self.domain = domain
         self.components = components or {}
         self.muc = muc
+        self.log_level = log_level
+        self.extra_config = extra_config
         self.c2s_port = free_port()
         self.component_port = free_port()
         self.http_port = free_port()
@@ -99,12 +103,13 @@ class Prosody(PrivateServer):
             template = string.Template(f.read())
         (first, secret), *others = list(self.components.items()) or [("unused.invalid", "-")]
         text = template.substitute(
-            DIR=self.dir, LOG_LEVEL="debug", C2S_PORT=self.c2s_port,
+            DIR=self.dir, LOG_LEVEL=self.log_level, C2S_PORT=self.c2s_port,
             HTTP_PORT=self.http_port, COMPONENT_PORT=self.component_port,
             XMPP_DOMAIN=self.domain, COMPONENT_DOMAIN=first, COMPONENT_SECRET=secret,
             MUC_DOMAIN=self.muc)
         for name, other_secret in others:
             text += f'Component "{name}"\n  component_secret = "{other_secret}"\n'
+        text += self.extra_config
         os.makedirs(os.path.join(self.dir, "data"), exist_ok=True)
         with open(self.config, "w") as f:
             f.write(text)
@@ -168,7 +173,11 @@ class Ejabberd(PrivateServer):
     private (FIELD-NOTES.md): no epmd, nothing of /etc/ejabberd or /var/lib/ejabberd is used.
     """
 
-    def __init__(self, domain="localhost", components=None, muc="conference.localhost"):
+    def __init__(self, domain="localhost", components=None, muc="conference.localhost",
+                 log_level="debug", extra_config=None):
+        """`extra_config`: YAML for the template's MORE_LISTEN, MORE_MODULES and MORE_TOP
+        placeholders (more listeners, modules, top-level options), in which ${HTTP_PORT}
+        stands for `http_port`, a free port for a listener."""
         if shutil.which("ejabberdctl") is None:
             raise AssertionError("ejabberd is not installed (apt-get install ejabberd, with a "
                                  "policy-rc.d so that its service does not start)")
@@ -178,8 +187,11 @@ class Ejabberd(PrivateServer):
         self.domain = domain
         self.components = components or {}
         self.muc = muc
+        self.log_level = log_level
+        self.extra_config = extra_config or {}
         self.c2s_port = free_port()
         self.component_port = free_port()
+        self.http_port = free_port()
         self.dist_port = free_port()  # Erlang distribution, used by ejabberdctl commands
         self.node = f"boshmux{os.getpid()}x{secrets.token_hex(3)}@localhost"
         self.spool = os.path.join(self.dir, "spool")
@@ -201,10 +213,13 @@ class Ejabberd(PrivateServer):
                        for name, pw in others)
         files = {
             "ejabberd.yml": template.substitute(
-                DIR=self.dir, LOG_LEVEL="debug", C2S_PORT=self.c2s_port,
+                DIR=self.dir, LOG_LEVEL=self.log_level, C2S_PORT=self.c2s_port,
                 COMPONENT_PORT=self.component_port, XMPP_DOMAIN=yaml_str(self.domain),
                 COMPONENT_DOMAIN=yaml_str(first), COMPONENT_SECRET=yaml_str(secret),
-                MORE_COMPONENTS=more, MUC_DOMAIN=yaml_str(self.muc)),
+                MORE_COMPONENTS=more, MUC_DOMAIN=yaml_str(self.muc),
+                **{key: string.Template(self.extra_config.get(key, "")).substitute(
+                    HTTP_PORT=self.http_port)
+                   for key in ("MORE_LISTEN", "MORE_MODULES", "MORE_TOP")}),
             # Sourced by ejabberdctl. With ERL_DIST_PORT set, no epmd is started or asked.
             "ejabberdctl.cfg": (f"ERL_DIST_PORT={self.dist_port}\n"
                                 f"EJABBERD_PID_PATH={self.dir}/ejabberd.pid\n"
