@@ -13,6 +13,12 @@ packages=(
 )
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(python3 procps ejabberd libgloox-dev ruby ruby-xmpp4r prometheus)
+  # The compose stack in containers (tests/deploy): rootful podman with netavark and
+  # aardvark-dns (service names resolve), docker-compose v1, debootstrap for the base image.
+  packages+=(podman runc uidmap slirp4netns fuse-overlayfs iptables netavark aardvark-dns
+             docker-compose debootstrap)
+  # The demo page in headless Chromium (tests/deploy).
+  packages+=(chromium)
   # Node.js for the Strophe.js end-to-end tests (a machine image may already ship its own).
   command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 fi

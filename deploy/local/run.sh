@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs boshmux for real: installs what is missing, builds, and runs boshmux in the foreground.
 # Unless BOSHMUX_UPSTREAM names an XMPP server, it first starts a private Prosody on loopback
-# with the boshmux component declared (stopped again when boshmux exits).
+# with the boshmux component declared (stopped again when boshmux exits). With that private
+# Prosody, anonymous login (SASL ANONYMOUS) is on, so that any BOSH client or the demo page
+# (deploy/demo/) can log in at once; BOSHMUX_ANONYMOUS=false turns it off.
 #
 # Every boshmux option can be given as arguments or BOSHMUX_* variables, e.g.
 #   deploy/local/run.sh --log-level debug
@@ -26,6 +28,7 @@ c2s_port=${BOSHMUX_LOCAL_C2S_PORT:-15222}
 component_port=${BOSHMUX_LOCAL_COMPONENT_PORT:-15347}
 http_port=${BOSHMUX_LOCAL_PROSODY_HTTP_PORT:-15280}
 export BOSHMUX_DOMAIN=${BOSHMUX_DOMAIN:-bosh.localhost}
+export BOSHMUX_ANONYMOUS=${BOSHMUX_ANONYMOUS:-true}
 mkdir -p "$state/data"
 chmod 700 "$state"
 if [[ ! -s "$state/secret" ]]; then
