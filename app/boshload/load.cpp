@@ -223,7 +223,7 @@ private:
     } else {
       ++ready_;
       launch();
-      if (ready_ + login_failures_ == sessions_.size())
+      if (logins_ + login_failures_ == sessions_.size())
         all_logged_in();
     }
   }
@@ -260,7 +260,7 @@ private:
       launch();
     } else if (was != phase::ready && was != phase::ending) {
       launch();
-      if (ready_ + login_failures_ == sessions_.size())
+      if (logins_ + login_failures_ == sessions_.size())
         all_logged_in();
     }
   }
