@@ -29,6 +29,10 @@ http::server_config make_http_config(const ops::config& cfg) {
   hc.address = cfg.listen.host;
   hc.port = cfg.listen.port;
   hc.cors_origins = cfg.cors_origins;
+  hc.max_connections = cfg.max_connections;
+  hc.header_timeout = cfg.request_timeout;
+  hc.tls_cert_file = cfg.tls_cert;
+  hc.tls_key_file = cfg.tls_key;
   return hc;
 }
 
@@ -37,6 +41,11 @@ bosh::table_config make_table_config(const ops::config& cfg) {
   tc.domains = {cfg.domain};
   tc.node_id = cfg.node_id;
   tc.max_sessions = cfg.max_sessions;
+  tc.creations_per_address.rate = cfg.max_creations_per_address_rate;
+  tc.creations_per_address.burst = cfg.max_creations_per_address_burst;
+  for (const auto& proxy : cfg.trusted_proxies) {
+    tc.trusted_proxies.push_back(asio::ip::make_address(proxy)); // validated by the parse
+  }
   tc.limits.max_wait = cfg.max_wait;
   tc.limits.max_hold = cfg.max_hold;
   tc.limits.inactivity = cfg.inactivity;
@@ -145,9 +154,9 @@ int server::run() {
     spdlog::info("metrics and health on http://{}:{}/metrics", config_.metrics_listen->host,
                  ops_http_->local_port());
   }
-  spdlog::info("boshmux {} for {}: BOSH endpoint http://{}:{}{}, component link to {}:{}", "0.1.0",
-               config_.domain, config_.listen.host, http_.local_port(), config_.bosh_path,
-               config_.upstream.host, config_.upstream.port);
+  spdlog::info("boshmux {} for {}: BOSH endpoint {}://{}:{}{}, component link to {}:{}", "0.1.0",
+               config_.domain, config_.tls_cert.empty() ? "http" : "https", config_.listen.host,
+               http_.local_port(), config_.bosh_path, config_.upstream.host, config_.upstream.port);
   link_.start();
   io_.run();
   spdlog::info("boshmux stopped");

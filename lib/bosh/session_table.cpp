@@ -3,6 +3,9 @@
 #include "lib/ops/random.hpp"
 
 #include <algorithm>
+#include <asio/ip/address.hpp>
+#include <asio/ip/address_v4.hpp>
+#include <asio/ip/address_v6.hpp>
 #include <spdlog/spdlog.h>
 
 namespace boshmux::bosh {
@@ -10,6 +13,20 @@ namespace boshmux::bosh {
 namespace {
 
 using clock = std::chrono::steady_clock;
+
+/// The rate limiter's key for a client address: the address itself, or for IPv6 its /64
+/// (one subscriber usually holds a whole /64).
+std::string creation_key(const asio::ip::address& peer) {
+  if (peer.is_v6() && !peer.to_v6().is_v4_mapped()) {
+    auto bytes = peer.to_v6().to_bytes();
+    std::fill(bytes.begin() + 8, bytes.end(), static_cast<unsigned char>(0));
+    return asio::ip::address_v6(bytes).to_string() + "/64";
+  }
+  if (peer.is_v6()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, peer.to_v6()).to_string();
+  }
+  return peer.to_string();
+}
 
 /// Default response type before a session (and its `content`) exists.
 constexpr std::string_view default_content_type = "text/xml; charset=utf-8";
@@ -32,7 +49,8 @@ session_table::session_table(asio::any_io_executor executor, table_config config
                              upper_layer& upper)
     : executor_(std::move(executor))
     , config_(std::move(config))
-    , upper_(upper) {}
+    , upper_(upper)
+    , creation_limiter_(config_.creations_per_address) {}
 
 session_table::~session_table() {
   // Exchanges may outlive us inside connections: they must not call back into a dead table.
@@ -54,6 +72,48 @@ std::size_t session_table::held_requests() const {
 std::string session_table::new_sid() const {
   // DESIGN: <node-id>-<128 bits from a CSPRNG>; the node id lets a balancer route by SID.
   return config_.node_id + "-" + ops::random_hex(16);
+}
+
+asio::ip::address session_table::client_address(const http::request& req) const {
+  const auto trusted = [this](const asio::ip::address& a) {
+    return std::find(config_.trusted_proxies.begin(), config_.trusted_proxies.end(), a) !=
+           config_.trusted_proxies.end();
+  };
+  if (!trusted(req.peer)) {
+    return req.peer; // anyone can write the header: only a trusted proxy is believed
+  }
+  // Each proxy appends the address it saw, to the header or as a header line of its own (as
+  // HAProxy does): the rightmost address that is not a trusted proxy is the client (what is
+  // further left, or on earlier lines, the client itself may have made up).
+  std::string forwarded;
+  for (const auto& h : req.headers) {
+    if (h.name == "x-forwarded-for") {
+      forwarded += forwarded.empty() ? h.value : "," + h.value;
+    }
+  }
+  std::string_view list = forwarded;
+  asio::ip::address client = req.peer;
+  while (!list.empty()) {
+    const auto comma = list.rfind(',');
+    std::string_view item = comma == std::string_view::npos ? list : list.substr(comma + 1);
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(0, comma);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) {
+      item.remove_prefix(1);
+    }
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) {
+      item.remove_suffix(1);
+    }
+    std::error_code ec;
+    const auto address = asio::ip::make_address(std::string(item), ec);
+    if (ec) {
+      break; // unusable: keep the last address that was
+    }
+    client = address;
+    if (!trusted(address)) {
+      break;
+    }
+  }
+  return client;
 }
 
 void session_table::set_accepting(bool accepting, pb::condition refusal) {
@@ -138,7 +198,13 @@ void session_table::create(const std::shared_ptr<http::exchange>& exchange, pb::
   if (!accepting_) {
     return refuse(refusal_, "not accepting sessions");
   }
+  // The client is the TCP peer, or what a trusted proxy's X-Forwarded-For names.
+  if (!creation_limiter_.allow(creation_key(client_address(exchange->req())), clock::now())) {
+    ++stats_.rate_limited;
+    return refuse(pb::condition::policy_violation, "creation rate of the address exceeded");
+  }
   if (sessions_.size() >= config_.max_sessions) {
+    ++stats_.over_capacity;
     return refuse(pb::condition::policy_violation, "session limit reached");
   }
   std::string sid = new_sid();

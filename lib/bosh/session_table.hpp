@@ -2,8 +2,10 @@
 
 #include "lib/http/exchange.hpp"
 #include "proto/bosh/session_machine.hpp"
+#include "proto/common/rate_limiter.hpp"
 
 #include <asio/any_io_executor.hpp>
+#include <asio/ip/address.hpp>
 #include <asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
@@ -49,6 +51,12 @@ struct table_config {
   std::vector<std::string> domains;  ///< served domains (the creation `to`)
   std::string node_id = "n1";        ///< SID prefix
   std::size_t max_sessions = 100000; ///< beyond it new sessions get policy-violation
+  /// Session creations per client address (IPv6: per /64); beyond it policy-violation.
+  /// Disabled by default (rate 0).
+  proto::rate_limit creations_per_address;
+  /// Reverse proxies whose X-Forwarded-For names the client address for that limit; from
+  /// any other peer the header is ignored.
+  std::vector<asio::ip::address> trusted_proxies;
   pb::session_limits limits;
   proto::xml_limits xml;
   /// Extra attributes of every creation response (XEP-0206's xmpp:version etc.).
@@ -60,9 +68,11 @@ struct table_config {
 struct table_stats {
   std::uint64_t sessions_created = 0;
   std::uint64_t sessions_ended = 0;
-  std::uint64_t bad_requests = 0; ///< unparsable bodies
-  std::uint64_t unknown_sid = 0;  ///< requests for a session that does not exist
-  std::uint64_t refused = 0;      ///< creations refused (host, capacity, link down)
+  std::uint64_t bad_requests = 0;  ///< unparsable bodies
+  std::uint64_t unknown_sid = 0;   ///< requests for a session that does not exist
+  std::uint64_t refused = 0;       ///< creations refused (host, capacity, link down, rate)
+  std::uint64_t rate_limited = 0;  ///< of `refused`: over the per-address creation rate
+  std::uint64_t over_capacity = 0; ///< of `refused`: max_sessions reached
   /// Ended sessions by BOSH condition and finer reason.
   std::map<std::pair<pb::condition, pb::end_reason>, std::uint64_t> ended_by;
 };
@@ -107,6 +117,7 @@ private:
   void answer(const std::shared_ptr<http::exchange>& exchange, unsigned status, std::string body,
               const std::string& content_type);
   std::string new_sid() const;
+  asio::ip::address client_address(const http::request& req) const;
 
   asio::any_io_executor executor_;
   table_config config_;
@@ -123,6 +134,7 @@ private:
                              const std::shared_ptr<http::exchange>& exchange);
 
   std::unordered_map<std::string, std::unique_ptr<session>> sessions_;
+  proto::keyed_rate_limiter creation_limiter_; ///< creations per client address
   std::unordered_map<std::string, tombstone> tombstones_;
   std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> tombstone_expiry_;
   table_stats stats_;

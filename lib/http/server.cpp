@@ -9,6 +9,9 @@
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/ssl/error.hpp>
+#include <asio/ssl/stream.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
@@ -17,7 +20,10 @@
 #include <deque>
 #include <exception>
 #include <fmt/format.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
+#include <stdexcept>
 #include <system_error>
 #include <utility>
 
@@ -206,6 +212,17 @@ struct server::connection {
   bool input_closed = false; ///< no more requests are read (closing request, error, timeout)
   bool failed = false;       ///< an unexpected exception ended a loop
   std::string failure;       ///< what it said
+  /// The TLS layer over `socket` when the listener speaks TLS; null on the plain path.
+  std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket&>> tls;
+
+  /// Reads what is there (through TLS when it is on).
+  template <typename Buffer> auto read_some(const Buffer& b) {
+    return tls ? tls->async_read_some(b, use_tuple) : socket.async_read_some(b, use_tuple);
+  }
+  /// Writes all of `b` (through TLS when it is on).
+  template <typename Buffer> auto write_all(const Buffer& b) {
+    return tls ? asio::async_write(*tls, b, use_tuple) : asio::async_write(socket, b, use_tuple);
+  }
 };
 
 server::server(asio::any_io_executor executor, server_config config)
@@ -215,6 +232,27 @@ server::server(asio::any_io_executor executor, server_config config)
   any_origin_ = config_.cors_origins.empty() ||
                 std::find(config_.cors_origins.begin(), config_.cors_origins.end(), "*") !=
                     config_.cors_origins.end();
+  if (!config_.tls_cert_file.empty() || !config_.tls_key_file.empty()) {
+    auto tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::single_dh_use);
+    SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
+    std::error_code ec;
+    tls->use_certificate_chain_file(config_.tls_cert_file, ec);
+    if (ec) {
+      throw std::runtime_error("--tls-cert: cannot use '" + config_.tls_cert_file +
+                               "': " + ec.message());
+    }
+    tls->use_private_key_file(config_.tls_key_file, asio::ssl::context::pem, ec);
+    if (ec) {
+      throw std::runtime_error("--tls-key: cannot use '" + config_.tls_key_file +
+                               "': " + ec.message());
+    }
+    if (SSL_CTX_check_private_key(tls->native_handle()) != 1) {
+      throw std::runtime_error("--tls-key: the key does not match the certificate of --tls-cert");
+    }
+    tls_ = std::move(tls);
+  }
 }
 
 server::~server() {
@@ -235,7 +273,7 @@ void server::start() {
   acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true));
   acceptor_.bind(endpoint);
   acceptor_.listen(asio::socket_base::max_listen_connections);
-  spdlog::info("http: listening on {}:{}", config_.address, local_port());
+  spdlog::info("http: listening on {}:{}{}", config_.address, local_port(), tls_ ? " (TLS)" : "");
   asio::co_spawn(executor_, accept_loop(), asio::detached);
 }
 
@@ -300,6 +338,21 @@ asio::awaitable<void> server::run_connection(asio::ip::tcp::socket socket) {
   connection c(std::move(socket), ++next_connection_id_, config_);
   connections_.emplace(c.id, &c);
   spdlog::debug("{} open", c.name);
+  if (tls_) {
+    bool secured = false;
+    try {
+      secured = co_await tls_handshake(c);
+    } catch (const std::exception& e) {
+      // Last resort, as for the loops: this connection only.
+      ++stats_.internal_errors;
+      spdlog::error("{} closing after an internal error in the TLS handshake: {}", c.name,
+                    e.what());
+    }
+    if (!secured) {
+      finish(c);
+      co_return;
+    }
+  }
   // The first loop to end ends the others. An exception counts as an end: awaitable
   // operator|| waits for a loop that *succeeds*, so each loop is guarded.
   co_await (guarded(c, read_loop(c)) || guarded(c, write_loop(c)) || guarded(c, watchdog(c)));
@@ -308,6 +361,44 @@ asio::awaitable<void> server::run_connection(asio::ip::tcp::socket socket) {
     spdlog::error("{} closing after an internal error: {}", c.name, c.failure);
   }
   finish(c);
+}
+
+asio::awaitable<bool> server::tls_handshake(connection& c) {
+  c.tls = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(c.socket, *tls_);
+  // The handshake counts as the start of the first request: a client that stalls in it is
+  // closed after header_timeout, like one that stalls in its headers.
+  asio::steady_timer limit(executor_, config_.header_timeout);
+  auto result = co_await (c.tls->async_handshake(asio::ssl::stream_base::server, use_tuple) ||
+                          limit.async_wait(use_tuple));
+  std::error_code ec =
+      result.index() == 0 ? std::get<0>(std::get<0>(result)) : asio::error::timed_out;
+  if (!ec) {
+    ++stats_.tls_handshakes;
+    c.idle_since = clock::now();
+    co_return true;
+  }
+  ++stats_.tls_handshake_failures;
+  spdlog::debug("{} TLS handshake failed: {}", c.name, ec.message());
+  if (ec.category() == asio::error::get_ssl_category() &&
+      ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_HTTP_REQUEST) {
+    // A plain-HTTP request on the TLS port: say so in plain HTTP, then close.
+    const std::string reply = serialize_response(
+        [] {
+          response r = error_response(400);
+          r.content_type = "text/plain; charset=utf-8";
+          r.body = "This port speaks HTTPS: use https://\n";
+          return r;
+        }(),
+        framing{false, false, {}});
+    asio::steady_timer write_limit(executor_, std::chrono::seconds(1));
+    auto written = co_await (asio::async_write(c.socket, asio::buffer(reply), use_tuple) ||
+                             write_limit.async_wait(use_tuple));
+    if (written.index() == 0 && !std::get<0>(std::get<0>(written))) {
+      stats_.bytes_out += reply.size();
+      count_response(400);
+    }
+  }
+  co_return false;
 }
 
 asio::awaitable<void> server::guarded(connection& c, asio::awaitable<void> loop) {
@@ -396,7 +487,7 @@ asio::awaitable<void> server::read_loop(connection& c) {
     }
     // Read on even when no more requests are accepted: that is how a client going away is
     // noticed while its requests are held.
-    auto [ec, n] = co_await c.socket.async_read_some(asio::buffer(buffer), use_tuple);
+    auto [ec, n] = co_await c.read_some(asio::buffer(buffer));
     if (ec) {
       spdlog::debug("{} {}", c.name,
                     ec == asio::error::eof ? "closed by the client" : ec.message());
@@ -547,7 +638,7 @@ asio::awaitable<void> server::write_loop(connection& c) {
     }
     c.write_started = clock::now();
     c.poke();
-    auto [ec, n] = co_await asio::async_write(c.socket, asio::buffer(out), use_tuple);
+    auto [ec, n] = co_await c.write_all(asio::buffer(out));
     c.write_started = never;
     if (ec) {
       spdlog::debug("{} write failed: {}", c.name, ec.message());

@@ -11,10 +11,15 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+namespace asio::ssl {
+class context;
+} // namespace asio::ssl
 
 namespace boshmux::http {
 
@@ -43,6 +48,10 @@ struct server_config {
   std::size_t max_pipelined_requests = 16;
   /// Origins allowed to use the BOSH path from a browser (CORS); empty or "*": any origin.
   std::vector<std::string> cors_origins;
+  /// PEM certificate chain and private key: when both are set the listener speaks TLS only
+  /// (HTTPS; TLS 1.2 and later). The TLS handshake must end within header_timeout.
+  std::string tls_cert_file;
+  std::string tls_key_file; ///< see tls_cert_file
 };
 
 /// Seconds from a complete request to its response written, in fixed buckets (cumulative
@@ -80,6 +89,9 @@ struct server_stats {
   std::uint64_t exchanges_aborted = 0; ///< exchanges whose connection died before respond()
   std::uint64_t idle_timeouts = 0;     ///< connections closed by idle_timeout
   std::uint64_t internal_errors = 0;   ///< connections closed by an unexpected exception
+  std::uint64_t tls_handshakes = 0;    ///< TLS handshakes completed
+  /// TLS handshakes that failed or timed out (plain-HTTP requests to the TLS port included).
+  std::uint64_t tls_handshake_failures = 0;
 };
 
 /// The HTTP/1.1 server: acceptor, one coroutine set per connection (read loop, write loop,
@@ -95,6 +107,7 @@ struct server_stats {
 /// (or stop the executor) before destroying it.
 class server {
 public:
+  /// Throws std::runtime_error when the TLS certificate or key cannot be used.
   server(asio::any_io_executor executor, server_config config);
   ~server();
   server(const server&) = delete;
@@ -138,6 +151,7 @@ private:
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> run_connection(asio::ip::tcp::socket socket);
+  asio::awaitable<bool> tls_handshake(connection& c);
   asio::awaitable<void> guarded(connection& c, asio::awaitable<void> loop);
   asio::awaitable<void> read_loop(connection& c);
   asio::awaitable<void> write_loop(connection& c);
@@ -155,6 +169,7 @@ private:
   bool any_origin_ = true; ///< cors_origins allows every origin
   bool draining_ = false;  ///< drain() was called
   asio::ip::tcp::acceptor acceptor_;
+  std::unique_ptr<asio::ssl::context> tls_; ///< set when the listener speaks TLS
   std::map<std::string, route, std::less<>> routes_;
   std::unordered_map<std::uint64_t, connection*> connections_; ///< live ones, for stop()
   std::uint64_t next_connection_id_ = 0;

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <asio/ip/address.hpp>
 #include <charconv>
 #include <cmath>
 #include <fmt/format.h>
@@ -100,19 +101,35 @@ CLI::Validator path_validator() {
       "PATH");
 }
 
-/// A number of seconds from `min` to `max` (unlike CLI::Range, refuses nan).
-CLI::Validator seconds_validator(double min, double max) {
+/// A number (`what`, e.g. "number of seconds") from `min` to `max` (unlike CLI::Range,
+/// refuses nan); `type` names it in --help.
+CLI::Validator number_validator(double min, double max, std::string what, std::string type) {
   return CLI::Validator(
-      [min, max](std::string& value) -> std::string {
+      [min, max, what](std::string& value) -> std::string {
         double s = 0;
         const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), s);
         const bool ok = ec == std::errc{} && end == value.data() + value.size() &&
                         std::isfinite(s) && s >= min && s <= max;
         return ok ? std::string{}
-                  : fmt::format("must be a number of seconds from {} to {}, got '{}'", min, max,
-                                value);
+                  : fmt::format("must be a {} from {} to {}, got '{}'", what, min, max, value);
       },
-      fmt::format("SECONDS in [{} - {}]", min, max));
+      fmt::format("{} in [{} - {}]", type, min, max));
+}
+
+/// An IPv4 or IPv6 address literal.
+CLI::Validator ip_address_validator() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        std::error_code ec;
+        (void)asio::ip::make_address(value, ec);
+        return ec ? "expected an IP address, got '" + value + "'" : std::string{};
+      },
+      "ADDRESS");
+}
+
+/// A number of seconds from `min` to `max`.
+CLI::Validator seconds_validator(double min, double max) {
+  return number_validator(min, max, "number of seconds", "SECONDS");
 }
 
 std::optional<std::string> read_secret_file(const std::string& path, std::string& error) {
@@ -338,6 +355,17 @@ std::string to_toml(const config& cfg) {
   line("polling", std::to_string(cfg.polling));
   line("max-pause", std::to_string(cfg.max_pause));
   line("max-sessions", std::to_string(cfg.max_sessions));
+  line("max-creations-per-address-rate", fmt::format("{}", cfg.max_creations_per_address_rate));
+  line("max-creations-per-address-burst", fmt::format("{}", cfg.max_creations_per_address_burst));
+  toml::array proxies;
+  for (const auto& proxy : cfg.trusted_proxies) {
+    proxies.push_back(proxy);
+  }
+  line("trusted-proxies", toml_value(proxies));
+  line("max-connections", std::to_string(cfg.max_connections));
+  line("request-timeout", toml_seconds(cfg.request_timeout));
+  optional("tls-cert", cfg.tls_cert);
+  optional("tls-key", cfg.tls_key);
   line("link-grace", std::to_string(cfg.link_grace));
   line("drain-period", std::to_string(cfg.drain_period));
   line("local-routing", cfg.local_routing ? "true" : "false");
@@ -371,6 +399,7 @@ parse_result parse_command_line(int argc, const char* const* argv, std::ostream&
   double keepalive_s = 30;
   double reconnect_min_s = 0.5;
   double reconnect_max_s = 30;
+  double request_timeout_s = 10;
   using enum value_kind;
 
   app.add_option("--config", config_path,
@@ -507,6 +536,62 @@ parse_result parse_command_line(int argc, const char* const* argv, std::ostream&
                 ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}))
                 ->capture_default_str(),
             count);
+  from_file(
+      keys,
+      app.add_option("--max-creations-per-address-rate", cfg.max_creations_per_address_rate,
+                     "Session creations per second one client address (IPv6: one /64) "
+                     "may make; beyond: policy-violation. 0: unlimited")
+          ->envname("BOSHMUX_MAX_CREATIONS_PER_ADDRESS_RATE")
+          ->check(number_validator(0.0, 1'000'000.0, "number of creations per second", "RATE"))
+          ->capture_default_str(),
+      seconds);
+  from_file(keys,
+            app.add_option("--max-creations-per-address-burst", cfg.max_creations_per_address_burst,
+                           "Session creations one address may make at once before the rate "
+                           "applies")
+                ->envname("BOSHMUX_MAX_CREATIONS_PER_ADDRESS_BURST")
+                ->check(number_validator(1.0, 1'000'000.0, "number of creations", "COUNT"))
+                ->capture_default_str(),
+            seconds);
+  from_file(keys,
+            app.add_option("--trusted-proxies", cfg.trusted_proxies,
+                           "Comma-separated IP addresses of reverse proxies whose "
+                           "X-Forwarded-For names the client for the creation rate limit "
+                           "(default: none, the header is ignored)")
+                ->envname("BOSHMUX_TRUSTED_PROXIES")
+                ->delimiter(',')
+                ->check(ip_address_validator()),
+            strings);
+  from_file(keys,
+            app.add_option("--max-connections", cfg.max_connections,
+                           "HTTP connections open at once on --listen; beyond, new ones are "
+                           "closed at once")
+                ->envname("BOSHMUX_MAX_CONNECTIONS")
+                ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}))
+                ->capture_default_str(),
+            count);
+  from_file(keys,
+            app.add_option("--request-timeout", request_timeout_s,
+                           "Seconds within which an HTTP request (headers and body) must be "
+                           "complete from its first byte; else 408 and the connection closes")
+                ->envname("BOSHMUX_REQUEST_TIMEOUT")
+                ->check(seconds_validator(0.1, 3600.0))
+                ->capture_default_str(),
+            seconds);
+  auto* tls_cert =
+      from_file(keys,
+                app.add_option("--tls-cert", cfg.tls_cert,
+                               "PEM certificate (chain) file: the HTTP listener speaks HTTPS "
+                               "(needs --tls-key)")
+                    ->envname("BOSHMUX_TLS_CERT")
+                    ->check(CLI::ExistingFile),
+                string);
+  auto* tls_key =
+      from_file(keys,
+                app.add_option("--tls-key", cfg.tls_key, "PEM private key file of --tls-cert")
+                    ->envname("BOSHMUX_TLS_KEY")
+                    ->check(CLI::ExistingFile),
+                string);
   from_file(keys,
             app.add_option("--link-grace", cfg.link_grace,
                            "Seconds sessions are kept (their stanzas queued) while the component "
@@ -595,6 +680,11 @@ parse_result parse_command_line(int argc, const char* const* argv, std::ostream&
     return fail("--secret or --secret-file (BOSHMUX_SECRET / BOSHMUX_SECRET_FILE, or 'secret' / "
                 "'secret-file' in the config file) is required");
   }
+  if (tls_cert->count() + tls_key->count() > 0 || !cfg.tls_cert.empty() || !cfg.tls_key.empty()) {
+    if (cfg.tls_cert.empty() || cfg.tls_key.empty()) {
+      return fail("--tls-cert and --tls-key go together");
+    }
+  }
   if (reconnect_max_s < reconnect_min_s) {
     return fail("--reconnect-max must not be smaller than --reconnect-min");
   }
@@ -607,6 +697,7 @@ parse_result parse_command_line(int argc, const char* const* argv, std::ostream&
   cfg.keepalive = ms(keepalive_s);
   cfg.reconnect_min = ms(reconnect_min_s);
   cfg.reconnect_max = ms(reconnect_max_s);
+  cfg.request_timeout = ms(request_timeout_s);
   if (print_config) {
     out << to_toml(cfg);
     return {std::nullopt, 0};

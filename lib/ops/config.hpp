@@ -37,12 +37,24 @@ struct config {
   unsigned polling = 2;                  ///< shortest polling interval, seconds
   unsigned max_pause = 120;              ///< longest pause a client may ask for, seconds
   std::size_t max_sessions = 100'000;    ///< sessions at once
-  unsigned drain_period = 5;             ///< seconds sessions keep working after SIGTERM
-  unsigned link_grace = 30;              ///< seconds sessions outlive a lost component link
-  bool local_routing = true;     ///< deliver between local sessions without the server's round trip
-  bool anonymous = false;        ///< offer SASL ANONYMOUS
-  std::string users_file;        ///< SCRAM-hashed accounts (PLAIN, SCRAM-SHA-1/-256)
-  std::string jwt_key_file;      ///< HS256 key: JWTs accepted as PLAIN passwords
+  /// Session creations per second per client address (IPv6: per /64); 0: unlimited.
+  double max_creations_per_address_rate = 0;
+  /// Creations an address may make at once before its rate applies.
+  double max_creations_per_address_burst = 10;
+  /// Addresses of reverse proxies whose X-Forwarded-For is believed (for the creation rate
+  /// limit); empty: the header is never trusted.
+  std::vector<std::string> trusted_proxies;
+  std::size_t max_connections = 10'000; ///< HTTP connections open at once on --listen
+  /// A request (headers and body) must be complete within this from its first byte (408).
+  std::chrono::milliseconds request_timeout{10'000};
+  std::string tls_cert;      ///< PEM certificate chain: the HTTP listener speaks TLS (with tls_key)
+  std::string tls_key;       ///< PEM private key of tls_cert
+  unsigned drain_period = 5; ///< seconds sessions keep working after SIGTERM
+  unsigned link_grace = 30;  ///< seconds sessions outlive a lost component link
+  bool local_routing = true; ///< deliver between local sessions without the server's round trip
+  bool anonymous = false;    ///< offer SASL ANONYMOUS
+  std::string users_file;    ///< SCRAM-hashed accounts (PLAIN, SCRAM-SHA-1/-256)
+  std::string jwt_key_file;  ///< HS256 key: JWTs accepted as PLAIN passwords
   std::string jwt_claim = "sub"; ///< the claim holding the localpart
   std::string jwt_issuer;        ///< required `iss` (empty: not checked)
   std::string jwt_audience;      ///< required `aud` (empty: none expected)

@@ -130,6 +130,13 @@ std::string render_metrics(const metrics_sources& s) {
     e.counter("boshmux_sessions_refused_total",
               "Session creations refused (unknown domain, capacity, link down, draining)",
               as_double(s.bosh->refused));
+    e.counter("boshmux_sessions_rate_limited_total",
+              "Session creations refused with policy-violation because their client address "
+              "exceeded its creation rate",
+              as_double(s.bosh->rate_limited));
+    e.counter("boshmux_sessions_over_capacity_total",
+              "Session creations refused with policy-violation because --max-sessions was reached",
+              as_double(s.bosh->over_capacity));
     e.counter("boshmux_bosh_bad_requests_total", "BOSH requests whose body could not be parsed",
               as_double(s.bosh->bad_requests));
     e.counter("boshmux_bosh_unknown_sid_total", "BOSH requests for a session that does not exist",
@@ -146,6 +153,26 @@ std::string render_metrics(const metrics_sources& s) {
               "HTTP connections closed at once because the connection limit was reached",
               as_double(h.connections_rejected));
     e.counter("boshmux_http_requests_total", "Complete HTTP requests read", as_double(h.requests));
+    auto& refused = e.family("boshmux_http_request_errors_total",
+                             "HTTP requests refused before routing, by the status they got (400 "
+                             "malformed, 408 not complete in time, 413 body too large, 431 headers "
+                             "too large, 501, 505)",
+                             MetricType::Counter);
+    const auto& pe = h.parse_errors;
+    for (const auto& [code, count] :
+         {std::pair{"400", pe.bad_request}, std::pair{"408", pe.request_timeout},
+          std::pair{"413", pe.payload_too_large}, std::pair{"431", pe.header_too_large},
+          std::pair{"501", pe.not_implemented}, std::pair{"505", pe.version_unsupported}}) {
+      exposition::add(refused, as_double(count), {{"code", code}});
+    }
+    e.counter("boshmux_http_idle_timeouts_total", "HTTP connections closed for being idle",
+              as_double(h.idle_timeouts));
+    e.counter("boshmux_tls_handshakes_total", "TLS handshakes completed (--tls-cert)",
+              as_double(h.tls_handshakes));
+    e.counter("boshmux_tls_handshake_failures_total",
+              "TLS handshakes that failed or timed out, plain-HTTP requests to the TLS port "
+              "included",
+              as_double(h.tls_handshake_failures));
     auto& responses = e.family("boshmux_http_responses_total",
                                "HTTP responses written, by status class", MetricType::Counter);
     for (std::size_t i = 1; i < h.responses_by_class.size(); ++i) {

@@ -323,4 +323,65 @@ BOOST_AUTO_TEST_CASE(to_toml_writes_every_option) {
   BOOST_TEST(doc["reconnect-min"].value_or(0.0) == 0.5);
 }
 
+BOOST_AUTO_TEST_CASE(hardening_options_have_safe_defaults_and_are_validated) {
+  const auto d = parse({"--domain", "a.example", "--secret", "x"});
+  BOOST_TEST_REQUIRE(d.result.cfg.has_value(), d.err);
+  BOOST_TEST(d.result.cfg->max_creations_per_address_rate == 0.0); // off
+  BOOST_TEST(d.result.cfg->max_creations_per_address_burst == 10.0);
+  BOOST_TEST(d.result.cfg->max_connections == 10'000U);
+  BOOST_TEST(d.result.cfg->request_timeout.count() == 10'000);
+  BOOST_TEST(d.result.cfg->tls_cert.empty());
+
+  const auto cert = write(dir, "cert.pem", "c");
+  const auto key = write(dir, "key.pem", "k");
+  const auto p =
+      parse({"--domain", "a.example", "--secret", "x", "--max-creations-per-address-rate", "0.5",
+             "--max-creations-per-address-burst", "3", "--max-connections", "50",
+             "--request-timeout", "2.5", "--tls-cert", cert, "--tls-key", key});
+  BOOST_TEST_REQUIRE(p.result.cfg.has_value(), p.err);
+  BOOST_TEST(p.result.cfg->max_creations_per_address_rate == 0.5);
+  BOOST_TEST(p.result.cfg->max_creations_per_address_burst == 3.0);
+  BOOST_TEST(p.result.cfg->max_connections == 50U);
+  BOOST_TEST(p.result.cfg->request_timeout.count() == 2'500);
+  BOOST_TEST(p.result.cfg->tls_cert == cert);
+  BOOST_TEST(p.result.cfg->tls_key == key);
+
+  expect_rejected(
+      parse({"--domain", "a.example", "--secret", "x", "--max-creations-per-address-rate", "-1"}),
+      {"--max-creations-per-address-rate", "creations per second"});
+  expect_rejected(
+      parse({"--domain", "a.example", "--secret", "x", "--max-creations-per-address-burst", "0.5"}),
+      {"--max-creations-per-address-burst"});
+  expect_rejected(parse({"--domain", "a.example", "--secret", "x", "--max-connections", "0"}),
+                  {"--max-connections"});
+  expect_rejected(parse({"--domain", "a.example", "--secret", "x", "--request-timeout", "0"}),
+                  {"--request-timeout"});
+  expect_rejected(parse({"--domain", "a.example", "--secret", "x", "--tls-cert", cert}),
+                  {"--tls-cert and --tls-key go together"});
+  expect_rejected(parse({"--domain", "a.example", "--secret", "x", "--tls-key", key}),
+                  {"--tls-cert and --tls-key go together"});
+
+  // The file takes them too, and --print-config shows them.
+  const auto file = write(dir, "c.toml",
+                          "domain = \"a.example\"\nsecret = \"x\"\n"
+                          "max-creations-per-address-rate = 2\n"
+                          "max-creations-per-address-burst = 4.5\nrequest-timeout = 3\n");
+  const auto f = parse_ok(file);
+  BOOST_TEST(f.max_creations_per_address_rate == 2.0);
+  BOOST_TEST(f.max_creations_per_address_burst == 4.5);
+  BOOST_TEST(f.request_timeout.count() == 3'000);
+  const auto doc = toml::parse(to_toml(f));
+  for (const auto* k : {"max-creations-per-address-rate", "max-creations-per-address-burst",
+                        "max-connections", "request-timeout"}) {
+    BOOST_TEST(doc.contains(k), k);
+  }
+  // The environment wins over the file.
+  env.set("BOSHMUX_MAX_CREATIONS_PER_ADDRESS_RATE", "7");
+  env.set("BOSHMUX_MAX_CONNECTIONS", "99");
+  const auto e = parse_ok(file);
+  BOOST_TEST(e.max_creations_per_address_rate == 7.0);
+  BOOST_TEST(e.max_creations_per_address_burst == 4.5);
+  BOOST_TEST(e.max_connections == 99U);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
