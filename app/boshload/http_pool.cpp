@@ -169,7 +169,7 @@ void http_pool::post(std::string_view body, std::chrono::seconds timeout, handle
 
 void http_pool::start(std::shared_ptr<std::string> request, std::chrono::seconds timeout,
                       handler done, bool may_retry) {
-  if (!idle_.empty()) {
+  if (!idle_.empty() && may_retry) { // a retry always takes a new connection
     auto c = std::move(idle_.back());
     idle_.pop_back();
     c->exchange(request, timeout,
