@@ -3,6 +3,7 @@
 #include "lib/http/request_parser.hpp"
 #include "lib/http/response_writer.hpp"
 #include "proto/common/ascii.hpp"
+#include "proto/common/small_fifo.hpp"
 
 #include <algorithm>
 #include <asio/co_spawn.hpp>
@@ -17,7 +18,6 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <atomic>
-#include <deque>
 #include <exception>
 #include <fmt/format.h>
 #include <openssl/err.h>
@@ -25,6 +25,7 @@
 #include <spdlog/spdlog.h>
 #include <stdexcept>
 #include <system_error>
+#include <tuple>
 #include <utility>
 
 namespace boshmux::http {
@@ -38,6 +39,7 @@ namespace {
 /// "No deadline".
 constexpr clock::time_point never = clock::time_point::max();
 /// Bytes read from a socket at once.
+/// Read buffer of a TLS connection.
 constexpr std::size_t read_buffer_bytes = 8 * 1024;
 /// Methods the BOSH path answers, for Allow on a 405.
 constexpr std::string_view bosh_allow = "POST, GET, HEAD, OPTIONS";
@@ -200,7 +202,7 @@ struct server::connection {
   asio::ip::address peer;
   std::string name; ///< log prefix
   request_parser parser;
-  std::deque<outgoing> queue;        ///< responses to write, in request order
+  std::vector<outgoing> queue;       ///< responses to write, in request order (a short FIFO)
   std::size_t queued_exchanges = 0;  ///< entries of `queue` that are exchanges
   asio::steady_timer writer_wake;    ///< cancelled when a response may be ready
   asio::steady_timer reader_wake;    ///< cancelled when the pipeline has room again
@@ -335,6 +337,7 @@ asio::awaitable<void> server::accept_loop() {
 asio::awaitable<void> server::run_connection(asio::ip::tcp::socket socket) {
   std::error_code ignored;
   socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+  socket.non_blocking(true, ignored); // read_loop reads plain connections without blocking
   connection c(std::move(socket), ++next_connection_id_, config_);
   connections_.emplace(c.id, &c);
   spdlog::debug("{} open", c.name);
@@ -453,13 +456,19 @@ void server::finish(connection& c) {
 }
 
 asio::awaitable<void> server::read_loop(connection& c) {
-  std::vector<char> buffer(read_buffer_bytes); // on the heap: frames stay small
-  std::size_t begin = 0; // bytes [begin, end) of buffer are read and not parsed yet
-  std::size_t end = 0;
+  // Plain connections read into the server's one buffer once the socket is readable, so that
+  // an idle or held connection costs no buffer (all connections run on this one thread, and
+  // what is read is parsed before the next wait). Only bytes left unparsed while the pipeline
+  // is full are kept, in `unparsed`. A TLS connection reads through its own buffer.
+  std::vector<char> tls_buffer(c.tls ? read_buffer_bytes : 0);
+  std::string unparsed;
+  const char* input = nullptr; // bytes [input, input + size) are read and not parsed yet
+  std::size_t size = 0;
   for (;;) {
-    while (begin < end && !c.input_closed && c.queued_exchanges < config_.max_pipelined_requests) {
-      const auto result = c.parser.feed({buffer.data() + begin, end - begin});
-      begin += result.consumed;
+    while (size > 0 && !c.input_closed && c.queued_exchanges < config_.max_pipelined_requests) {
+      const auto result = c.parser.feed({input, size});
+      input += result.consumed;
+      size -= result.consumed;
       if (result.status == parse_status::need_more && c.parser.take_continue()) {
         c.queue.push_back(outgoing{nullptr, std::string(continue_response), 100, {}, true, false});
         c.writer_wake.cancel();
@@ -476,8 +485,12 @@ asio::awaitable<void> server::read_loop(connection& c) {
       c.request_started = clock::now();
       c.poke();
     }
-    if (begin < end && !c.input_closed) {
-      // The pipeline is full: wait until the writer makes room.
+    if (size > 0 && !c.input_closed) {
+      // The pipeline is full: keep the rest and wait until the writer makes room.
+      if (input < unparsed.data() || input >= unparsed.data() + unparsed.size()) {
+        unparsed.assign(input, size);
+        input = unparsed.data();
+      }
       c.reader_wake.expires_at(never);
       co_await c.reader_wake.async_wait(use_tuple);
       if (is_cancelled(co_await asio::this_coro::cancellation_state)) {
@@ -485,9 +498,27 @@ asio::awaitable<void> server::read_loop(connection& c) {
       }
       continue;
     }
+    std::string().swap(unparsed);
     // Read on even when no more requests are accepted: that is how a client going away is
     // noticed while its requests are held.
-    auto [ec, n] = co_await c.read_some(asio::buffer(buffer));
+    std::error_code ec;
+    std::size_t n = 0;
+    if (c.tls) {
+      std::tie(ec, n) = co_await c.read_some(asio::buffer(tls_buffer));
+      input = tls_buffer.data();
+    } else {
+      for (;;) {
+        n = c.socket.read_some(asio::buffer(read_buffer_), ec); // non-blocking
+        if (ec != asio::error::would_block && ec != asio::error::try_again) {
+          break;
+        }
+        std::tie(ec) = co_await c.socket.async_wait(asio::socket_base::wait_read, use_tuple);
+        if (ec) {
+          break;
+        }
+      }
+      input = read_buffer_.data();
+    }
     if (ec) {
       spdlog::debug("{} {}", c.name,
                     ec == asio::error::eof ? "closed by the client" : ec.message());
@@ -504,8 +535,7 @@ asio::awaitable<void> server::read_loop(connection& c) {
       co_return;
     }
     stats_.bytes_in += n;
-    begin = 0;
-    end = c.input_closed ? 0 : n;
+    size = c.input_closed ? 0 : n;
   }
 }
 
@@ -656,7 +686,7 @@ asio::awaitable<void> server::write_loop(connection& c) {
         ex->on_answer_for_connection(nullptr);
         --c.queued_exchanges;
       }
-      c.queue.pop_front();
+      proto::pop_front(c.queue);
     }
     c.reader_wake.cancel();
     if (draining_ && c.queue.empty()) {

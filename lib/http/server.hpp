@@ -165,6 +165,8 @@ private:
   std::string allowed_origin(const request& r) const;
 
   asio::any_io_executor executor_;
+  /// What plain connections read into, one at a time (read_loop).
+  std::vector<char> read_buffer_ = std::vector<char>(64 * 1024);
   server_config config_;
   bool any_origin_ = true; ///< cors_origins allows every origin
   bool draining_ = false;  ///< drain() was called
