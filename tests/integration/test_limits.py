@@ -92,11 +92,7 @@ class LimitsTest(unittest.TestCase):
         return c
 
     def assert_alive(self, client, id):
-        reply = client.send(f"<iq xmlns='jabber:client' type='get' id='{id}' to='{self.domain}'>"
-                            "<ping xmlns='urn:xmpp:ping'/></iq>")
-        pong = [s for s in reply if s.get("id") == id] or [client.wait_for(
-            lambda s: s.get("id") == id, what="the ping result")]
-        self.assertEqual(pong[0].get("type"), "result")
+        self.assertEqual(client.ping(id, self.domain).get("type"), "result")
 
     def assert_terminal(self, body, condition):
         self.assertIsInstance(body, ET.Element, body)

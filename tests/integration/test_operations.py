@@ -98,11 +98,7 @@ class OperationsTest(unittest.TestCase):
         self.assertEqual([tag(c) for c in element], [condition])
 
     def assert_alive(self, client, id):
-        reply = client.send(f"<iq xmlns='jabber:client' type='get' id='{id}'>"
-                            "<ping xmlns='urn:xmpp:ping'/></iq>")
-        pong = [s for s in reply if s.get("id") == id] or [client.wait_for(
-            lambda s: s.get("id") == id, what="the ping result")]
-        self.assertEqual(pong[0].get("type"), "result")
+        self.assertEqual(client.ping(id).get("type"), "result")
 
     def test_failed_logins_are_precise_counted_and_harm_no_other_session(self):
         bystander = BoshClient(self.url, DOMAIN)

@@ -82,11 +82,7 @@ class TlsTest(unittest.TestCase):
             return r.read().decode()
 
     def assert_alive(self, client, id):
-        reply = client.send(f"<iq xmlns='jabber:client' type='get' id='{id}' to='{DOMAIN}'>"
-                            "<ping xmlns='urn:xmpp:ping'/></iq>")
-        pong = [s for s in reply if s.get("id") == id] or [client.wait_for(
-            lambda s: s.get("id") == id, what="the ping result")]
-        self.assertEqual(pong[0].get("type"), "result")
+        self.assertEqual(client.ping(id, DOMAIN).get("type"), "result")
 
     def test_full_bosh_login_over_https(self):
         c = HttpsBoshClient(self.url, DOMAIN, self.context)

@@ -108,6 +108,17 @@ class BoshClient:
     def send(self, stanza):
         return self.request(stanza)
 
+    def ping(self, id, to=None):
+        """An XEP-0199 ping (to the user's server, or to `to`); returns the reply stanza."""
+        to_attr = f" to='{to}'" if to else ""
+        reply = self.send(f"<iq xmlns='{CLIENT}' type='get' id='{id}'{to_attr}>"
+                          "<ping xmlns='urn:xmpp:ping'/></iq>")
+        for stanza in reply:
+            if stanza.get("id") == id:
+                self.received.remove(stanza)
+                return stanza
+        return self.wait_for(lambda s: s.get("id") == id, what="the ping result")
+
     def wait_for(self, predicate, timeout=10, what="a stanza"):
         """Polls until a received stanza matches; removes and returns it."""
         deadline = time.monotonic() + timeout
