@@ -291,7 +291,10 @@ void session_machine::process(std::uint64_t request_id, request_body body, time_
       out.push_back(deliver{std::move(body.payloads), std::move(body.scope)});
     }
     answer_all_empty(now, true, out);
-    out.push_back(respond{request_id, 200, shared(build_body({}, {}))});
+    // Cached like every answer, so that a resent pause request is replayed (section 14.3).
+    auto answer = shared(build_body({}, {}));
+    remember(body.rid, answer, now);
+    out.push_back(respond{request_id, 200, std::move(answer)});
     pause_ = *body.pause;
     idle_since_ = now;
     return;
@@ -418,14 +421,19 @@ void session_machine::answer_front(time_point now, actions& out) {
   auto body = shared(build_body(attributes, queue_));
   last_answer_empty_ = queue_.empty();
   queue_.clear();
-  cache_.push_back({front.rid, 200, body, now});
-  while (cache_.size() > params_.requests) {
-    pop_front(cache_);
-  }
+  remember(front.rid, body, now);
   if (front.request_id) {
     out.push_back(respond{*front.request_id, 200, std::move(body)});
   }
   note_idle(now);
+}
+
+void session_machine::remember(std::uint64_t rid, std::shared_ptr<const std::string> body,
+                               time_point now) {
+  cache_.push_back({rid, 200, std::move(body), now});
+  while (cache_.size() > params_.requests) {
+    pop_front(cache_);
+  }
 }
 
 void session_machine::answer_all_empty(time_point now, bool cache, actions& out) {
@@ -434,10 +442,7 @@ void session_machine::answer_all_empty(time_point now, bool cache, actions& out)
     pop_front(held_);
     auto body = shared(build_body({}, {}));
     if (cache) {
-      cache_.push_back({front.rid, 200, body, now});
-      while (cache_.size() > params_.requests) {
-        pop_front(cache_);
-      }
+      remember(front.rid, body, now);
     }
     if (front.request_id) {
       out.push_back(respond{*front.request_id, 200, std::move(body)});

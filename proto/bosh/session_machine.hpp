@@ -174,6 +174,8 @@ private:
   void end(condition cond, end_reason reason, std::optional<std::uint64_t> culprit,
            std::string_view final_payload, actions& out);
   void answer_all_empty(time_point now, bool cache, actions& out);
+  /// Keeps an answer for replay to a resent rid (the last `requests` answers).
+  void remember(std::uint64_t rid, std::shared_ptr<const std::string> body, time_point now);
   bool key_ok(const request_body& body);
   std::size_t live_held() const noexcept;
   void note_idle(time_point now);
@@ -186,9 +188,9 @@ private:
   bool ended_ = false;
   std::uint64_t next_rid_ = 0; ///< the rid to process next
   std::uint64_t creation_rid_ = 0;
-  std::vector<held_request> held_;                  ///< processed, unanswered, in rid order
+  std::vector<held_request> held_;                 ///< processed, unanswered, in rid order
   std::map<std::uint64_t, parked_request> parked_; ///< arrived ahead of a missing rid
-  std::vector<cached_response> cache_;              ///< last answered responses, in rid order
+  std::vector<cached_response> cache_;             ///< last answered responses, in rid order
   std::string queue_;                              ///< payload bytes waiting for a request
   std::optional<std::string> last_key_;            ///< key sequencing (section 15)
   std::optional<http_answer> unsent_;              ///< see take_unsent()

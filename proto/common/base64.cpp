@@ -45,18 +45,18 @@ std::string encode(std::string_view data, std::string_view alphabet, bool pad) {
   }
   const std::size_t rest = data.size() - i;
   if (rest == 1) {
-    const auto b0 = static_cast<unsigned char>(data[i]);
+    const auto b0 = static_cast<unsigned>(static_cast<unsigned char>(data[i]));
     out += alphabet[b0 >> 2];
-    out += alphabet[(b0 & 0x03) << 4];
+    out += alphabet[(b0 & 0x03U) << 4];
     if (pad) {
       out += "==";
     }
   } else if (rest == 2) {
-    const auto b0 = static_cast<unsigned char>(data[i]);
-    const auto b1 = static_cast<unsigned char>(data[i + 1]);
+    const auto b0 = static_cast<unsigned>(static_cast<unsigned char>(data[i]));
+    const auto b1 = static_cast<unsigned>(static_cast<unsigned char>(data[i + 1]));
     out += alphabet[b0 >> 2];
-    out += alphabet[((b0 & 0x03) << 4) | (b1 >> 4)];
-    out += alphabet[(b1 & 0x0f) << 2];
+    out += alphabet[((b0 & 0x03U) << 4) | (b1 >> 4)];
+    out += alphabet[(b1 & 0x0fU) << 2];
     if (pad) {
       out += '=';
     }

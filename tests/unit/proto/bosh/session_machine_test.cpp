@@ -467,6 +467,17 @@ BOOST_AUTO_TEST_CASE(pause_response_carries_no_payload) {
              "<body xmlns='http://jabber.org/protocol/httpbind'><later/></body>");
 }
 
+// Found by tests/fuzz/fuzz_session_machine: the pause answer was not cached, so a client
+// resending its pause request (its answer lost) had the session ended with item-not-found.
+BOOST_AUTO_TEST_CASE(resent_pause_request_is_replayed) {
+  open();
+  const auto pause = post(101, "pause='60'");
+  BOOST_TEST(answer(pause) == empty_body);
+  const auto resend = post(101, "pause='60'");
+  BOOST_TEST(answer(resend) == empty_body);
+  BOOST_TEST(!m->ended());
+}
+
 BOOST_AUTO_TEST_CASE(next_request_after_pause_restores_normal_inactivity) {
   limits.inactivity = 30;
   open();
