@@ -19,6 +19,8 @@ if [[ "${1:-}" == "--test" ]]; then
              docker-compose debootstrap)
   # The demo page in headless Chromium (tests/deploy).
   packages+=(chromium)
+  # libFuzzer builds of tests/fuzz: clang, its runtime, llvm-symbolizer for stack traces.
+  packages+=(clang-14 libclang-rt-14-dev llvm-14)
   # Node.js for the Strophe.js end-to-end tests (a machine image may already ship its own).
   command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 fi
