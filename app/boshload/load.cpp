@@ -326,11 +326,15 @@ private:
   }
 
   void poll_later(session& s) {
-    if (!s.gap_timer)
+    // The first poll after the login comes at a random point of the gap, so that a population
+    // that logged in within seconds does not poll in step.
+    const bool first = !s.gap_timer;
+    if (first)
       s.gap_timer = std::make_unique<asio::steady_timer>(io_);
     if (s.gap_timer->expiry() > clock::now())
       return; // already armed
-    s.gap_timer->expires_after(seconds(opt_.idle_gap));
+    s.gap_timer->expires_after(seconds(
+        first ? std::uniform_real_distribution<double>(0, opt_.idle_gap)(rng_) : opt_.idle_gap));
     s.gap_timer->async_wait([this, &s, generation = s.generation](std::error_code ec) {
       if (ec || s.generation != generation || s.state != phase::ready || s.outstanding > 0)
         return;
@@ -460,13 +464,13 @@ private:
 
   /// A chat message from the partner: "<seq> <sent ns> <step>".
   void message(session& s, const xml::node& n) {
+    if (xml::attribute_value(n, "type") == "error") {
+      error("message-bounced"); // a bounce may or may not carry the original body
+      return;
+    }
     const xml::node* body = child_named(n, "body");
     if (!body)
       return;
-    if (xml::attribute_value(n, "type") == "error") {
-      error("message-bounced");
-      return;
-    }
     const std::string text = xml::text(*body);
     std::uint64_t seq = 0;
     std::int64_t sent_ns = 0;

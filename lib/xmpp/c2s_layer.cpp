@@ -124,9 +124,18 @@ void c2s_layer::run(const std::string& sid, px::c2s_actions& actions) {
 void c2s_layer::execute(proto::router::router_actions& actions) {
   for (auto& a : actions) {
     if (auto* to = std::get_if<proto::router::action::to_session>(&a)) {
-      table_->send(to->sid, px::with_default_namespace(std::move(to->xml), px::client_namespace));
+      const std::string xml = px::with_default_namespace(std::move(to->xml), px::client_namespace);
+      if (!table_->send(to->sid, xml)) {
+        // The recipient's queue is full (it does not poll): the sender hears so.
+        undeliverable(xml, "resource-constraint");
+      }
     } else if (auto* up = std::get_if<proto::router::action::to_server>(&a)) {
-      if (!upstream_(px::with_default_namespace(up->xml, proto::component::accept_namespace))) {
+      if (up->xml.size() > max_upstream_stanza_bytes) {
+        // Prosody closes the whole component stream over a stanza beyond its limit (512 KiB):
+        // refuse it here, to its sender alone.
+        undeliverable(up->xml, "policy-violation");
+      } else if (!upstream_(
+                     px::with_default_namespace(up->xml, proto::component::accept_namespace))) {
         undeliverable(up->xml, "resource-constraint");
       }
     }

@@ -179,6 +179,7 @@ void router::from_session(const std::string& sid, stanza s, router_actions& out)
 }
 
 void router::from_server(stanza s, router_actions& out) {
+  count_kind(stats_.from_server, s.name);
   dispatch(std::move(s), false, out);
 }
 
