@@ -84,6 +84,8 @@ private:
   void check_deliver(const bosh::deliver& d);
   /// Lets deadlines pass until the session ends; then checks the ended machine.
   void finish();
+  /// Time runs to the machine's next deadline, which fires.
+  void fire_deadline();
   /// Records a new HTTP request carrying `rid`; returns its id.
   std::uint64_t new_request(std::uint64_t rid);
   /// The key the request with `rid` must carry under key sequencing.
@@ -417,15 +419,19 @@ void model::check_state() {
   BOSHMUX_FUZZ_CHECK(machine_->next_deadline().has_value(), "a live session without a deadline");
 }
 
+void model::fire_deadline() {
+  const auto deadline = machine_->next_deadline();
+  BOSHMUX_FUZZ_CHECK(deadline.has_value(), "a live session without a deadline");
+  now_ = std::max(now_, *deadline);
+  bosh::actions out;
+  machine_->deadline_reached(now_, out);
+  check_actions(out);
+}
+
 void model::finish() {
   // Let time run until the session ends on its own (wait, then inactivity or pause).
   for (int i = 0; i < 16 && !machine_->ended(); ++i) {
-    const auto deadline = machine_->next_deadline();
-    BOSHMUX_FUZZ_CHECK(deadline.has_value(), "a live session without a deadline");
-    now_ = std::max(now_, *deadline);
-    bosh::actions out;
-    machine_->deadline_reached(now_, out);
-    check_actions(out);
+    fire_deadline();
   }
   BOSHMUX_FUZZ_CHECK(machine_->ended(), "the session never ends when left alone");
   // Afterwards: every request gets a terminal answer, send() refuses.
@@ -473,12 +479,7 @@ void model::run() {
       break;
     }
     case 6: { // the timer the machine asked for fires
-      const auto deadline = machine_->next_deadline();
-      BOSHMUX_FUZZ_CHECK(deadline.has_value(), "a live session without a deadline");
-      now_ = std::max(now_, *deadline);
-      bosh::actions out;
-      machine_->deadline_reached(now_, out);
-      check_actions(out);
+      fire_deadline();
       if (!machine_->ended()) {
         BOSHMUX_FUZZ_CHECK(*machine_->next_deadline() > now_, "deadline not moved past now");
       }
