@@ -9,6 +9,8 @@
 namespace boshmux::proto {
 
 /// Removes the first element of a non-empty vector used as a short FIFO.
-template <class T> void pop_front(std::vector<T>& fifo) { fifo.erase(fifo.begin()); }
+template <class T> void pop_front(std::vector<T>& fifo) {
+  fifo.erase(fifo.begin());
+}
 
 } // namespace boshmux::proto

@@ -111,8 +111,8 @@ private:
     bool anonymous = false;
     bool available = false; ///< sent available broadcast presence
     int priority = 0;
-    std::string presence;           ///< its last broadcast available presence
-    std::set<std::string> directed; ///< who got directed available presence from it
+    std::string presence;            ///< its last broadcast available presence
+    std::set<std::string> directed;  ///< who got directed available presence from it
     std::vector<pending_iq> pending; ///< iq get/set delivered to it, not answered yet
   };
 
