@@ -97,6 +97,14 @@ class OperationsTest(unittest.TestCase):
         self.assertEqual(tag(element), "failure")
         self.assertEqual([tag(c) for c in element], [condition])
 
+    def native_alice(self):
+        """alice@localhost, online on the server itself through a native XMPP connection."""
+        self.server.register("alice", "alicepw")
+        alice = XmppClient(self.server.c2s_port, "localhost", "alice", "alicepw")
+        self.addCleanup(alice.close)
+        alice.send("<presence/>")
+        return alice
+
     def assert_alive(self, client, id):
         self.assertEqual(client.ping(id).get("type"), "result")
 
@@ -193,10 +201,7 @@ class OperationsTest(unittest.TestCase):
 
 
     def test_a_spoofed_from_is_refused_and_never_reaches_the_server(self):
-        self.server.register("alice", "alicepw")
-        alice = XmppClient(self.server.c2s_port, "localhost", "alice", "alicepw")
-        self.addCleanup(alice.close)
-        alice.send("<presence/>")
+        alice = self.native_alice()
         c = BoshClient(self.url, DOMAIN)
         me = c.login_anonymous()
         for spoofed in ("admin@localhost", f"other@{DOMAIN}/x", "localhost"):
@@ -230,10 +235,7 @@ class OperationsTest(unittest.TestCase):
         self.assertEqual(ended, 1.0)
 
     def test_sigterm_drains_loses_nothing_and_sends_unavailable_presence(self):
-        self.server.register("alice", "alicepw")
-        alice = XmppClient(self.server.c2s_port, "localhost", "alice", "alicepw")
-        self.addCleanup(alice.close)
-        alice.send("<presence/>")
+        alice = self.native_alice()
         c = BoshClient(self.url, DOMAIN)
         me = c.login_anonymous()
         messages = "".join(f"<message xmlns='jabber:client' to='alice@localhost' type='chat' "
