@@ -64,6 +64,7 @@ proto::router::router_options make_router_options(const ops::config& cfg) {
 proto::xmpp::c2s_options make_c2s_options(const ops::config& cfg, const auth::auth_backend& auth) {
   proto::xmpp::c2s_options o;
   o.domain = cfg.domain;
+  o.max_upstream_stanza_bytes = cfg.max_upstream_stanza_bytes;
   o.sasl.anonymous = cfg.anonymous;
   o.sasl.plain = auth.has_users_file() || auth.has_jwt();
   o.sasl.scram = auth.has_users_file(); // SCRAM needs stored keys; a JWT is PLAIN only

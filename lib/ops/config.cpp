@@ -1,5 +1,7 @@
 #include "lib/ops/config.hpp"
 
+#include "lib/http/server.hpp"
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <asio/ip/address.hpp>
@@ -363,6 +365,7 @@ std::string to_toml(const config& cfg) {
   }
   line("trusted-proxies", toml_value(proxies));
   line("max-connections", std::to_string(cfg.max_connections));
+  line("max-upstream-stanza", std::to_string(cfg.max_upstream_stanza_bytes));
   line("request-timeout", toml_seconds(cfg.request_timeout));
   optional("tls-cert", cfg.tls_cert);
   optional("tls-key", cfg.tls_key);
@@ -568,6 +571,15 @@ parse_result parse_command_line(int argc, const char* const* argv, std::ostream&
                            "closed at once")
                 ->envname("BOSHMUX_MAX_CONNECTIONS")
                 ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}))
+                ->capture_default_str(),
+            count);
+  from_file(keys,
+            app.add_option("--max-upstream-stanza", cfg.max_upstream_stanza_bytes,
+                           "Largest stanza sent to the XMPP server, bytes (keep it under the "
+                           "server's limit); a larger one is bounced to its sender with "
+                           "policy-violation")
+                ->envname("BOSHMUX_MAX_UPSTREAM_STANZA")
+                ->check(CLI::Range(std::size_t{1024}, http::server_config{}.max_body_bytes))
                 ->capture_default_str(),
             count);
   from_file(keys,

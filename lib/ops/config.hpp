@@ -45,6 +45,9 @@ struct config {
   /// limit); empty: the header is never trusted.
   std::vector<std::string> trusted_proxies;
   std::size_t max_connections = 10'000; ///< HTTP connections open at once on --listen
+  /// Largest stanza sent to the XMPP server; a larger one is bounced to its sender with
+  /// policy-violation (the server would close the component stream over it).
+  std::size_t max_upstream_stanza_bytes = 512'000;
   /// A request (headers and body) must be complete within this from its first byte (408).
   std::chrono::milliseconds request_timeout{10'000};
   std::string tls_cert;      ///< PEM certificate chain: the HTTP listener speaks TLS (with tls_key)

@@ -130,9 +130,9 @@ void c2s_layer::execute(proto::router::router_actions& actions) {
         undeliverable(xml, "resource-constraint");
       }
     } else if (auto* up = std::get_if<proto::router::action::to_server>(&a)) {
-      if (up->xml.size() > max_upstream_stanza_bytes) {
-        // Prosody closes the whole component stream over a stanza beyond its limit (512 KiB):
-        // refuse it here, to its sender alone.
+      if (up->xml.size() > options_.max_upstream_stanza_bytes) {
+        // The server closes the whole component stream over a stanza beyond its limit (Prosody:
+        // 512 KiB): refuse it here, to its sender alone.
         undeliverable(up->xml, "policy-violation");
       } else if (!upstream_(
                      px::with_default_namespace(up->xml, proto::component::accept_namespace))) {

@@ -60,10 +60,6 @@ public:
   /// Bound full JIDs right now.
   std::size_t bound() const noexcept { return router_.bound(); }
 
-  /// Largest stanza sent to the server, below Prosody's component_stanza_size_limit (512 KiB);
-  /// a larger one is bounced to its sender with policy-violation.
-  static constexpr std::size_t max_upstream_stanza_bytes = 500 * 1024;
-
 private:
   struct session {
     explicit session(const proto::xmpp::c2s_options& o, proto::sasl::credential_store& s)

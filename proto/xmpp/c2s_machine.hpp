@@ -5,6 +5,7 @@
 #include "proto/sasl/mechanism.hpp"
 #include "proto/xml/dom.hpp"
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -23,6 +24,10 @@ struct c2s_options {
   std::string domain;             ///< the domain users log in to (`user@domain`)
   sasl::mechanism_options sasl;   ///< mechanisms offered
   unsigned max_auth_failures = 3; ///< failed SASL attempts before the stream is closed
+  /// Largest stanza a client may send to the XMPP server (--max-upstream-stanza), to stay under
+  /// the server's own limit (Prosody's component_stanza_size_limit: 512 KiB); lib/xmpp's
+  /// c2s_layer bounces a larger one to its sender with policy-violation.
+  std::size_t max_upstream_stanza_bytes = 512'000;
 };
 
 /// Actions of the client stream machine.

@@ -2,7 +2,8 @@
 counted in /metrics, and harmless to a live session: the per-address session-creation rate
 (--max-creations-per-address-rate/-burst), --max-sessions, the body size limit, XML bombs
 (DOCTYPE and entity expansion, deep nesting, huge attribute counts) with bounded memory,
-slowloris (--request-timeout) and the connection cap (--max-connections)."""
+the size of stanzas sent to the server (--max-upstream-stanza), slowloris (--request-timeout)
+and the connection cap (--max-connections)."""
 
 import http.client
 import os
@@ -13,9 +14,9 @@ import unittest
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
-from bosh_client import HTTPBIND, BoshClient  # noqa: E402
-from harness import (RawHttp, start_boshmux, test_failed, upstream_server,  # noqa: E402
-                     wait_for)
+from bosh_client import HTTPBIND, BoshClient, condition  # noqa: E402
+from harness import (RawHttp, XmppClient, start_boshmux, test_failed,  # noqa: E402
+                     upstream_server, wait_for)
 from test_operations import http_get, sample  # noqa: E402
 
 SECRET = "limits-secret"
@@ -245,6 +246,47 @@ class LimitsTest(unittest.TestCase):
         self.assertLess(rss_kib(pid) - rss_before, 64 * 1024)
         # The session whose sid the bombs carried was not touched, nor was anyone else.
         self.assert_alive(live, "after-bombs")
+
+    # --- stanzas to the XMPP server ---------------------------------------------------------
+
+    def test_a_stanza_over_max_upstream_stanza_is_bounced_and_a_smaller_one_delivered(self):
+        self.start("--max-upstream-stanza", "4096")
+        self.server.register("alice", "alicepw")
+        alice = XmppClient(self.server.c2s_port, self.server.domain, "alice", "alicepw")
+        self.addCleanup(alice.close)
+        alice.send("<presence/>")  # available: the server delivers bare-JID chat to her
+        sender = self.bystander()
+
+        def message(id, size):
+            """A chat message to alice of exactly `size` bytes as the client sends it, and
+            its body text."""
+            head = (f"<message xmlns='jabber:client' to='alice@{self.server.domain}' "
+                    f"type='chat' id='{id}'><body>")
+            tail = "</body></message>"
+            body = "z" * (size - len(head) - len(tail))
+            text = head + body + tail
+            self.assertEqual(len(text.encode()), size)
+            return text, body
+
+        # Over the limit: back to its sender alone, as policy-violation, never to the server.
+        big, _ = message("big", 5000)
+        sender.send(big)
+        bounced = sender.wait_for(lambda s: s.get("id") == "big", what="the bounce of 'big'")
+        self.assertEqual(bounced.get("type"), "error")
+        self.assertEqual(condition(bounced), "policy-violation")
+        # Under it (the from-stamping adds a few bytes): through Prosody to alice.
+        small, body = message("small", 3000)
+        sender.send(small)
+        got = alice.wait_for(lambda e: e.tag.endswith("message") and e.get("type") == "chat")
+        self.assertEqual(got.get("id"), "small")  # the first chat she got: 'big' never came
+        self.assertEqual(got.get("from"), sender.jid)
+        self.assertEqual(got.findtext("{jabber:client}body"), body)
+        self.assertFalse([s for s in sender.received if s.get("type") == "error"],
+                         sender.received)
+        # The component stream was never closed, and the refusal was counted.
+        self.assertEqual(self.metric("boshmux_component_link_handshakes_total"), 1)
+        self.assertEqual(self.metric("boshmux_stanzas_undeliverable_total"), 1)
+        self.assert_alive(sender, "after-big")
 
     # --- slowloris and the connection cap ----------------------------------------------------
 

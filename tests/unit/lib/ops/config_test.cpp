@@ -384,4 +384,60 @@ BOOST_AUTO_TEST_CASE(hardening_options_have_safe_defaults_and_are_validated) {
   BOOST_TEST(e.max_connections == 99U);
 }
 
+BOOST_AUTO_TEST_CASE(max_upstream_stanza_defaults_to_512000_bytes) {
+  const auto p = parse({"--domain", "a.example", "--secret", "x"});
+  BOOST_TEST_REQUIRE(p.result.cfg.has_value(), p.err);
+  BOOST_TEST(p.result.cfg->max_upstream_stanza_bytes == 512'000U);
+  BOOST_TEST(to_toml(*p.result.cfg).find("\nmax-upstream-stanza = 512000\n") != std::string::npos,
+             to_toml(*p.result.cfg));
+}
+
+BOOST_AUTO_TEST_CASE(max_upstream_stanza_comes_from_the_file_the_environment_or_the_flag) {
+  const auto path = write(dir, "boshmux.toml",
+                          "domain = \"a.example\"\nsecret = \"x\"\nmax-upstream-stanza = 300000\n");
+  BOOST_TEST(parse_ok(path).max_upstream_stanza_bytes == 300'000U);
+  env.set("BOSHMUX_MAX_UPSTREAM_STANZA", "4096");
+  BOOST_TEST(parse_ok(path).max_upstream_stanza_bytes == 4096U); // environment over file
+  const auto flagged = parse_ok(path, {"--max-upstream-stanza", "2048"});
+  BOOST_TEST(flagged.max_upstream_stanza_bytes == 2048U); // flag over both
+  BOOST_TEST(to_toml(flagged).find("\nmax-upstream-stanza = 2048\n") != std::string::npos,
+             to_toml(flagged));
+
+  const auto p = parse({"--domain", "a.example", "--secret", "x"});
+  BOOST_TEST_REQUIRE(p.result.cfg.has_value(), p.err);
+  BOOST_TEST(p.result.cfg->max_upstream_stanza_bytes == 4096U); // environment alone
+}
+
+BOOST_AUTO_TEST_CASE(max_upstream_stanza_is_refused_below_1024_and_above_the_body_limit) {
+  constexpr std::size_t body_limit = 1024 * 1024; // the BOSH body limit (413 beyond)
+  for (const std::size_t ok : {std::size_t{1024}, std::size_t{1025}, body_limit - 1, body_limit}) {
+    BOOST_TEST_CONTEXT(ok) {
+      const auto p = parse(
+          {"--domain", "a.example", "--secret", "x", "--max-upstream-stanza", std::to_string(ok)});
+      BOOST_TEST_REQUIRE(p.result.cfg.has_value(), p.err);
+      BOOST_TEST(p.result.cfg->max_upstream_stanza_bytes == ok);
+    }
+  }
+  for (const auto& bad :
+       std::vector<std::string>{"0", "1023", std::to_string(body_limit + 1), "-1", "4k", ""}) {
+    BOOST_TEST_CONTEXT(bad) {
+      expect_rejected(
+          parse({"--domain", "a.example", "--secret", "x", "--max-upstream-stanza", bad}),
+          {"--max-upstream-stanza"});
+    }
+  }
+  expect_rejected(
+      parse({"--domain", "a.example", "--secret", "x", "--max-upstream-stanza", "1023"}),
+      {"--max-upstream-stanza", "not in range 1024 to 1048576"});
+  {
+    scoped_env env_only;
+    env_only.set("BOSHMUX_MAX_UPSTREAM_STANZA", std::to_string(body_limit + 1));
+    expect_rejected(parse({"--domain", "a.example", "--secret", "x"}),
+                    {"--max-upstream-stanza", "not in range"});
+  }
+  const auto path = write(dir, "boshmux.toml", "max-upstream-stanza = 100\n");
+  expect_rejected(parse({"--domain", "a.example", "--secret", "x", "--config", path}),
+                  {path + ":1", "'max-upstream-stanza'", "not in range 1024 to 1048576"});
+}
+
 BOOST_AUTO_TEST_SUITE_END()
