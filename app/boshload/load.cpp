@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 
 namespace boshload {
 
@@ -52,7 +53,10 @@ struct session {
   std::string jid;
   std::string pending;
   std::uint64_t last_sent_seq = 0;
+  /// Sequence numbers from the partner: all below expected_seq arrived, and so did those in
+  /// `ahead` (non-empty only after a gap: a loss, or a message overtaken).
   std::uint64_t expected_seq = 1;
+  std::set<std::uint64_t> ahead;
   clock::time_point login_start;
   std::unique_ptr<asio::steady_timer> gap_timer;
   /// Responses are processed in rid order, as XEP-0124 requires of clients: with two
@@ -488,19 +492,27 @@ private:
       error("foreign-message");
       return;
     }
+    if (seq < s.expected_seq || s.ahead.contains(seq)) {
+      ++duplicates_; // counted once as received, and not again
+      return;
+    }
     ++received_;
     chat_step& origin = steps_[step];
     ++origin.delivered;
     origin.latency.add(static_cast<double>(now_ns() - sent_ns) / 1e6);
     if (current_step_ < steps_.size())
       ++steps_[current_step_].received_in_window;
-    if (seq == s.expected_seq) {
+    if (seq > s.expected_seq) {
+      s.ahead.insert(seq); // a gap before it, filled later or lost
+      return;
+    }
+    if (!s.ahead.empty()) {
+      ++out_of_order_; // it fills a gap: overtaken by a later one
+    }
+    ++s.expected_seq;
+    while (!s.ahead.empty() && *s.ahead.begin() == s.expected_seq) {
+      s.ahead.erase(s.ahead.begin());
       ++s.expected_seq;
-    } else if (seq < s.expected_seq) {
-      ++duplicates_;
-    } else {
-      out_of_order_ += seq - s.expected_seq;
-      s.expected_seq = seq + 1;
     }
   }
 
@@ -646,7 +658,7 @@ private:
 
   /// Waits (at most 10 s) for the messages still on their way, then reports.
   void drain() {
-    if (received_ + duplicates_ < sent_ && elapsed(drain_start_) < 10)
+    if (received_ < sent_ && elapsed(drain_start_) < 10)
       return arm_tick(std::chrono::milliseconds(20), [this] { drain(); });
     nlohmann::json steps = nlohmann::json::array();
     for (chat_step& step : steps_) {
