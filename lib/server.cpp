@@ -185,6 +185,8 @@ void server::add_operations_routes(http::server& on) {
     m.link_up = link_.up();
     m.link_connections = link_.connections();
     m.link_queued_bytes = link_.queued_bytes();
+    m.link_unconfirmed = link_.unconfirmed();
+    m.link_requeued = link_.requeued();
     m.draining = shutting_down_;
     auto r = text(200, ops::render_metrics(m));
     r.content_type = ops::metrics_content_type;

@@ -9,6 +9,7 @@
 #include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
+#include <charconv>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <vector>
@@ -53,8 +54,6 @@ struct link::connection {
   clock::time_point started = clock::now();
   clock::time_point last_read = started;
   clock::time_point last_write = started;
-  clock::time_point ping_sent{};
-  bool ping_outstanding = false;
   bool peer_closed = false;
 };
 
@@ -62,6 +61,7 @@ link::link(asio::any_io_executor executor, link_config config, handlers callback
     : executor_(std::move(executor))
     , config_(std::move(config))
     , handlers_(std::move(callbacks))
+    , outbox_(config_.max_queue_bytes)
     , wake_(executor_)
     , retry_timer_(executor_)
     , jitter_rng_(std::random_device{}()) {}
@@ -88,11 +88,9 @@ void link::stop(std::function<void()> done) {
 }
 
 bool link::send(std::string stanza) {
-  if (queued_bytes_ + stanza.size() > config_.max_queue_bytes) {
+  if (!outbox_.push(std::move(stanza))) {
     return false;
   }
-  queued_bytes_ += stanza.size();
-  queue_.push_back(std::move(stanza));
   wake_.cancel();
   return true;
 }
@@ -101,8 +99,7 @@ std::deque<std::string> link::take_queued() {
   if (up_) {
     return {};
   }
-  queued_bytes_ = 0;
-  return std::exchange(queue_, {});
+  return outbox_.take_all();
 }
 
 std::string link::endpoint() const {
@@ -184,6 +181,11 @@ asio::awaitable<link::outcome> link::connect_once() {
   spdlog::debug("[up={}] connected; opening component stream for {}", endpoint(), config_.domain);
   c.control = c.stream.open();
   co_await (read_loop(c) || write_loop(c) || watchdog(c));
+  // What the server did not confirm may have died with it: written again on the next stream.
+  if (const std::size_t again = outbox_.rewind(); again > 0 && !stopping_) {
+    spdlog::warn("[up={}] {} stanzas not confirmed by the server will be written again", endpoint(),
+                 again);
+  }
 
   outcome result;
   result.was_ready =
@@ -221,20 +223,40 @@ asio::awaitable<link::outcome> link::connect_once() {
   co_return result;
 }
 
-bool link::is_own_ping(std::string_view stanza) const {
+void link::ping(connection& c) {
+  // A ping from our domain to itself: the server handles it after every stanza written
+  // before it and routes it back to us, which confirms those stanzas.
+  c.control +=
+      fmt::format("<iq type='get' id='{}{}' from='{}' to='{}'>"
+                  "<ping xmlns='urn:xmpp:ping'/></iq>",
+                  ping_id_prefix, outbox_.checkpoint(clock::now()), config_.domain, config_.domain);
+  wake_.cancel();
+}
+
+std::optional<std::uint64_t> link::own_ping(std::string_view stanza) const {
   // Cheap filter first; the full check parses only the rare candidates.
   if (stanza.size() > 512 || stanza.find(ping_id_prefix) == std::string_view::npos) {
-    return false;
+    return std::nullopt;
   }
   std::error_code ec;
   const auto doc = proto::xml::document::parse(stanza, ec);
   if (!doc) {
-    return false;
+    return std::nullopt;
   }
+  // The ping itself, or the server's answer to it (an error, from a server that answers).
   const auto& root = doc->root();
-  return proto::xml::local_name(root) == "iq" &&
-         proto::xml::attribute_value(root, "id").starts_with(ping_id_prefix) &&
-         proto::xml::attribute_value(root, "to") == config_.domain;
+  const std::string_view id = proto::xml::attribute_value(root, "id");
+  if (proto::xml::local_name(root) != "iq" || !id.starts_with(ping_id_prefix) ||
+      proto::xml::attribute_value(root, "to") != config_.domain) {
+    return std::nullopt;
+  }
+  std::uint64_t number = 0;
+  const std::string_view digits = id.substr(ping_id_prefix.size());
+  const auto [end, err] = std::from_chars(digits.data(), digits.data() + digits.size(), number);
+  if (err != std::errc{} || end != digits.data() + digits.size()) {
+    return std::nullopt;
+  }
+  return number;
 }
 
 asio::awaitable<void> link::read_loop(connection& c) {
@@ -250,7 +272,6 @@ asio::awaitable<void> link::read_loop(connection& c) {
       co_return;
     }
     c.last_read = clock::now();
-    c.ping_outstanding = false;
     events.clear();
     to_write.clear();
     c.stream.received({buffer.data(), n}, events, to_write);
@@ -270,7 +291,12 @@ asio::awaitable<void> link::read_loop(connection& c) {
         wake_.cancel();
         break;
       case component_stream::event::kind::stanza:
-        if (!is_own_ping(e.bytes) && handlers_.on_stanza) {
+        if (const auto id = own_ping(e.bytes)) {
+          outbox_.confirm(*id);
+          if (outbox_.wants_checkpoint()) {
+            ping(c);
+          }
+        } else if (handlers_.on_stanza) {
           handlers_.on_stanza(e.bytes);
         }
         break;
@@ -290,7 +316,7 @@ asio::awaitable<void> link::write_loop(connection& c) {
   std::string control; // control bytes in flight (c.control may grow meanwhile)
   for (;;) {
     const bool ready = c.stream.state() == link_state::ready;
-    if (stopping_ && (!ready || queue_.empty())) {
+    if (stopping_ && (!ready || outbox_.pending().empty())) {
       control = std::move(c.control);
       c.control.clear();
       if (ready) {
@@ -317,7 +343,7 @@ asio::awaitable<void> link::write_loop(connection& c) {
       bytes += control.size();
     }
     if (ready) {
-      for (const auto& stanza : queue_) {
+      for (const auto& stanza : outbox_.pending()) {
         if (bytes > 0 && bytes + stanza.size() > max_write_batch_bytes) {
           break;
         }
@@ -346,9 +372,9 @@ asio::awaitable<void> link::write_loop(connection& c) {
       co_return; // unwritten stanzas stay queued for the next connection
     }
     c.last_write = clock::now();
-    for (std::size_t i = 0; i < stanzas; ++i) {
-      queued_bytes_ -= queue_.front().size();
-      queue_.pop_front();
+    outbox_.written(stanzas);
+    if (outbox_.wants_checkpoint()) {
+      ping(c); // written next, after these stanzas
     }
   }
 }
@@ -371,22 +397,19 @@ asio::awaitable<void> link::watchdog(connection& c) {
       }
       continue;
     }
-    if (c.ping_outstanding) {
-      if (now - c.ping_sent > config_.ping_timeout) {
+    if (const auto sent = outbox_.checkpoint_sent()) {
+      // Dead: silent for a ping timeout since a ping, or a ping unanswered for a keepalive
+      // interval more while the server talks of other things.
+      const bool silent = now - c.last_read > config_.ping_timeout;
+      if ((silent && now - *sent > config_.ping_timeout) ||
+          now - *sent > config_.keepalive_interval + config_.ping_timeout) {
         c.cause = fmt::format(
-            "the server did not answer for {}",
-            seconds(std::chrono::duration_cast<std::chrono::milliseconds>(now - c.last_read)));
+            "the server did not answer a ping for {}",
+            seconds(std::chrono::duration_cast<std::chrono::milliseconds>(now - *sent)));
         co_return;
       }
     } else if (now - c.last_read >= config_.keepalive_interval) {
-      // Nothing heard for a while: send a ping that travels through the server and back to
-      // us; any byte read clears it.
-      c.control += fmt::format("<iq type='get' id='{}{}' from='{}' to='{}'>"
-                               "<ping xmlns='urn:xmpp:ping'/></iq>",
-                               ping_id_prefix, ++ping_counter_, config_.domain, config_.domain);
-      c.ping_outstanding = true;
-      c.ping_sent = now;
-      wake_.cancel();
+      ping(c); // nothing heard for a while
     }
     if (now - c.last_write >= config_.keepalive_interval && c.control.empty()) {
       c.control += ' ';

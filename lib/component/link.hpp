@@ -3,6 +3,7 @@
 #include "proto/common/limits.hpp"
 #include "proto/component/backoff.hpp"
 #include "proto/component/component_stream.hpp"
+#include "proto/component/outbox.hpp"
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
@@ -13,6 +14,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -35,13 +37,17 @@ struct link_config {
   /// How long a clean close waits for the server's own close.
   std::chrono::milliseconds close_timeout{2'000};
   proto::component::backoff_policy backoff;
-  /// Bound on stanzas waiting to be written (bytes); send() refuses beyond it.
+  /// Bound on stanzas waiting to be written or to be confirmed by the server (bytes); send()
+  /// refuses beyond it.
   std::size_t max_queue_bytes = 8 * 1024 * 1024;
   proto::xml_limits limits;
 };
 
 /// The XEP-0114 client: one TCP stream to the XMPP server, authenticated as the component,
 /// kept up (keepalive, dead-peer detection) and re-established with backoff and jitter.
+/// Stanzas are delivered at least once: each stays in the outbox until a checkpoint ping
+/// written after it comes back through the server, and is written again on the next stream
+/// when the server dies first (proto::component::outbox).
 ///
 /// The protocol decisions live in proto::component::component_stream; this class moves bytes
 /// and runs timers. Single-threaded: every call must come from the executor's thread.
@@ -72,14 +78,18 @@ public:
   /// Stanzas queued while the link is down are written once it is ready again.
   bool send(std::string stanza);
 
-  /// Removes and returns the stanzas waiting to be written, oldest first (to bounce them when
-  /// the link stays down). Nothing while the link is up: they are being written.
+  /// Removes and returns the stanzas the server has not confirmed, oldest first (to bounce
+  /// them when the link stays down). Nothing while the link is up: they are being written.
   std::deque<std::string> take_queued();
 
   /// True while the stream is authenticated.
   bool up() const noexcept { return up_; }
-  /// Bytes of stanzas waiting to be written.
-  std::size_t queued_bytes() const noexcept { return queued_bytes_; }
+  /// Bytes of stanzas waiting to be written or confirmed.
+  std::size_t queued_bytes() const noexcept { return outbox_.bytes(); }
+  /// Stanzas written and not yet confirmed by the server.
+  std::size_t unconfirmed() const noexcept { return outbox_.unconfirmed(); }
+  /// Stanzas taken back unconfirmed from a lost stream since start, to be written again.
+  std::uint64_t requeued() const noexcept { return outbox_.rewound_total(); }
   /// Namespace prefixes declared on the server's stream header.
   const proto::xml::namespace_scope& scope() const noexcept { return scope_; }
   /// Successful handshakes since start (1 after the first connection).
@@ -101,19 +111,18 @@ private:
   asio::awaitable<void> watchdog(connection& c);
   void set_up(bool up);
   void report(const outcome& result, std::chrono::milliseconds delay);
-  bool is_own_ping(std::string_view stanza) const;
+  void ping(connection& c);
+  std::optional<std::uint64_t> own_ping(std::string_view stanza) const;
   std::string endpoint() const;
 
   asio::any_io_executor executor_;
   link_config config_;
   handlers handlers_;
-  std::deque<std::string> queue_;
-  std::size_t queued_bytes_ = 0;
+  proto::component::outbox outbox_;
   bool up_ = false;
   bool stopping_ = false;
   bool running_ = false;
   std::uint64_t connections_ = 0;
-  std::uint64_t ping_counter_ = 0;
   proto::xml::namespace_scope scope_;
   std::function<void()> on_stopped_;
   asio::steady_timer wake_; ///< wakes the write loop (cancelled when there is work)

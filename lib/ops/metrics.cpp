@@ -258,8 +258,16 @@ std::string render_metrics(const metrics_sources& s) {
   e.counter("boshmux_component_link_handshakes_total",
             "Successful component handshakes (reconnects are this minus one)",
             as_double(s.link_connections));
-  e.gauge("boshmux_component_link_queue_bytes", "Bytes of stanzas waiting to be written",
+  e.gauge("boshmux_component_link_queue_bytes",
+          "Bytes of stanzas waiting to be written or to be confirmed by the server",
           static_cast<double>(s.link_queued_bytes));
+  e.gauge("boshmux_component_link_unconfirmed_stanzas",
+          "Stanzas written to the server and not yet confirmed by a checkpoint ping",
+          static_cast<double>(s.link_unconfirmed));
+  e.counter("boshmux_component_link_requeued_stanzas_total",
+            "Stanzas the server had not confirmed when the stream was lost, queued again to be "
+            "written on the next stream (each may reach its recipient twice)",
+            as_double(s.link_requeued));
   e.gauge("boshmux_draining", "1 while shutting down (no new sessions)", s.draining ? 1 : 0);
   // The process (standard names).
   const auto p = read_process();

@@ -23,7 +23,9 @@ struct metrics_sources {
   const auth::auth_counters* auth = nullptr;
   bool link_up = false;
   std::uint64_t link_connections = 0; ///< successful handshakes since start
-  std::size_t link_queued_bytes = 0;
+  std::size_t link_queued_bytes = 0;  ///< waiting to be written or confirmed
+  std::size_t link_unconfirmed = 0;   ///< stanzas written, not yet confirmed by the server
+  std::uint64_t link_requeued = 0;    ///< taken back unconfirmed from lost streams
   bool draining = false;
 };
 

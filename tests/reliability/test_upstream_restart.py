@@ -4,14 +4,15 @@ boshmux runs with --no-local-routing, so every chat message of boshload crosses 
 (boshmux -> Prosody -> boshmux). tests/integration/test_link_loss.py proves the mechanism
 with one client and a handful of stanzas; these tests hold it under a population:
 
-- within the grace (default --link-grace 30), ten kills and restarts lose, duplicate and
-  reorder nothing: boshload's per-pair sequence numbers come out exact, and no healthy session
-  sees any error;
+- within the grace (default --link-grace 30), ten kills and restarts lose and reorder
+  nothing: boshload's per-pair sequence numbers all arrive, in order, and no healthy session
+  sees any error. boshmux writes again what the server had not confirmed when it died
+  (lib/component/link.hpp), so a message can arrive twice: every duplicate must be one of the
+  stanzas boshmux counted as requeued;
 - past the grace, every session ends with remote-connection-failed, and every message that was
-  still queued comes back to its sender as a remote-server-timeout error, none silently
-  dropped: sent = received + bounced, where bounced is what boshmux logged and counted.
-
-The first test fails today: a few messages per ten kills vanish (README.md, bug 1).
+  still queued or unconfirmed comes back to its sender as a remote-server-timeout error, none
+  silently dropped: received + bounced >= sent, where bounced is what boshmux logged and
+  counted, and a message is both only when Prosody handled it without confirming it.
 """
 
 import os
@@ -28,9 +29,6 @@ from reliability import (Boshload, RssSampler, chat_figures, metric_sum, metrics
 
 DOMAIN = "bosh.localhost"
 SECRET = "restart-secret"
-# Messages that may be inside Prosody (its socket buffers, its queue) when it is SIGKILLed at
-# 100 messages/s: a few milliseconds' worth.
-IN_FLIGHT_AT_KILL = 5
 
 
 class UpstreamRestartTest(unittest.TestCase):
@@ -93,8 +91,9 @@ class UpstreamRestartTest(unittest.TestCase):
         # say it directly, but it is never counted: README.md, bug 6.)
         path = {"from_clients": messages(**{"from": "client"}),
                 "to_server": messages(to="server"), "to_clients": messages(to="client")}
+        requeued = int(m["boshmux_component_link_requeued_stanzas_total"])
         report("upstream-restart-within-grace", sessions=sessions, rate=rate, kills=kills,
-               path=path,
+               path=path, requeued=requeued,
                kill_seconds=round(kill_seconds, 1), sent=chat["sent"], lost=chat["lost"],
                duplicates=chat["duplicates"], out_of_order=chat["out_of_order"],
                errors=result["errors"], p99_ms=chat["steps"][0]["latency_ms"]["p99"],
@@ -102,9 +101,11 @@ class UpstreamRestartTest(unittest.TestCase):
         self.assertEqual(result["errors"], {}, figures)
         self.assertEqual(chat["lost_sessions"], 0, figures)
         self.assertGreater(chat["sent"], rate * 30, figures)
-        self.assertEqual((chat["lost"], chat["duplicates"], chat["out_of_order"]), (0, 0, 0),
-                         figures)
+        self.assertEqual((chat["lost"], chat["out_of_order"]), (0, 0), figures)
         self.assertEqual(chat["received"], chat["sent"], figures)
+        # At least once: a duplicate is a stanza Prosody handled and had not confirmed when it
+        # died, which boshmux wrote again on the next stream.
+        self.assertLessEqual(chat["duplicates"], requeued, figures)
         # The same sessions all along, and every restart was a new component stream.
         self.assertEqual(m["boshmux_sessions_created_total"], sessions)
         self.assertEqual(m["boshmux_component_link_handshakes_total"], kills + 1)
@@ -152,14 +153,24 @@ class UpstreamRestartTest(unittest.TestCase):
         # The load went on during the grace (3 s at `rate`): its queued messages came back.
         bounced_to_load = bounced - 1  # the observer's is one of them
         self.assertGreater(bounced_to_load, rate, figures)
-        # None vanished: each message boshload sent was delivered or bounced, apart from those
-        # in Prosody's custody at the SIGKILL (its socket buffers and its own queue), which no
-        # component can recover; test_ten_restarts_within_the_grace_lose_nothing pins that loss.
-        vanished = chat["sent"] - chat["received"] - bounced_to_load
-        self.assertGreaterEqual(vanished, 0, figures)
-        self.assertLessEqual(vanished, IN_FLIGHT_AT_KILL, figures)
-        self.assertEqual((chat["duplicates"], chat["out_of_order"]), (0, 0), figures)
+        # None vanished: each message boshmux accepted was delivered or bounced, even those in
+        # Prosody's custody at the SIGKILL (boshmux keeps them until Prosody confirms them). A
+        # message Prosody handled but had not confirmed is both delivered and bounced: at
+        # most the stanzas boshmux took back unconfirmed when the stream was lost.
         m = metrics(self.port)
+        requeued = int(m["boshmux_component_link_requeued_stanzas_total"])
+        accepted = int(metric_sum(m, "boshmux_stanzas_received_total", kind="message",
+                                  **{"from": "client"})) - 1  # the observer's
+        both = chat["received"] + bounced_to_load - accepted
+        figures += f" requeued {requeued} accepted from clients {accepted}"
+        self.assertGreaterEqual(both, 0, figures)
+        self.assertLessEqual(both, requeued, figures)
+        # What boshload sent and boshmux did not accept crossed its session's end (a request
+        # that reached boshmux after the terminal answer, whose payload was never taken): one
+        # per session at most.
+        self.assertGreaterEqual(chat["sent"] - accepted, 0, figures)
+        self.assertLessEqual(chat["sent"] - accepted, sessions, figures)
+        self.assertEqual((chat["duplicates"], chat["out_of_order"]), (0, 0), figures)
         self.assertEqual(metric_sum(m, "boshmux_sessions_ended_total",
                                     condition="remote-connection-failed", reason="link-lost"),
                          sessions + 1)
@@ -169,8 +180,9 @@ class UpstreamRestartTest(unittest.TestCase):
         self.assertEqual(m["boshmux_sessions_active"], 0)
         self.rss.stop()
         report("upstream-down-past-grace", sessions=sessions, rate=rate, grace=3,
-               sent=chat["sent"], received=chat["received"], bounced=bounced,
-               vanished_at_kill=vanished,
+               sent=chat["sent"], accepted=accepted, received=chat["received"],
+               bounced=bounced,
+               delivered_and_bounced=both, requeued=requeued,
                errors=result["errors"], peak_rss=self.rss.peak)
 
 

@@ -1,0 +1,68 @@
+#include "proto/component/outbox.hpp"
+
+#include <algorithm>
+#include <iterator>
+#include <utility>
+
+namespace boshmux::proto::component {
+
+bool outbox::push(std::string stanza) {
+  if (stanza.size() > max_bytes_ - std::min(bytes_, max_bytes_)) {
+    return false;
+  }
+  bytes_ += stanza.size();
+  pending_.push_back(std::move(stanza));
+  return true;
+}
+
+void outbox::written(std::size_t count) {
+  count = std::min(count, pending_.size());
+  for (std::size_t i = 0; i < count; ++i) {
+    unconfirmed_.push_back(std::move(pending_.front()));
+    pending_.pop_front();
+  }
+}
+
+std::uint64_t outbox::checkpoint(time_point now) {
+  covered_ = confirmed_ + unconfirmed_.size();
+  in_flight_.push_back({next_id_, covered_, now});
+  return next_id_++;
+}
+
+std::size_t outbox::confirm(std::uint64_t id) {
+  const auto answered = std::find_if(in_flight_.begin(), in_flight_.end(),
+                                     [id](const checkpoint_record& c) { return c.id == id; });
+  if (answered == in_flight_.end()) {
+    return 0;
+  }
+  // The server handles a stream in order: an answer also stands for the checkpoints before it.
+  const auto count = static_cast<std::size_t>(answered->covers - confirmed_);
+  in_flight_.erase(in_flight_.begin(), std::next(answered));
+  for (std::size_t i = 0; i < count; ++i) {
+    bytes_ -= unconfirmed_.front().size();
+    unconfirmed_.pop_front();
+  }
+  confirmed_ += count;
+  return count;
+}
+
+std::size_t outbox::rewind() {
+  const std::size_t count = unconfirmed_.size();
+  pending_.insert(pending_.begin(), std::make_move_iterator(unconfirmed_.begin()),
+                  std::make_move_iterator(unconfirmed_.end()));
+  unconfirmed_.clear();
+  in_flight_.clear();
+  covered_ = confirmed_;
+  rewound_ += count;
+  return count;
+}
+
+std::deque<std::string> outbox::take_all() {
+  const std::uint64_t rewound = rewound_;
+  rewind();
+  rewound_ = rewound; // handed back, not to be written again
+  bytes_ = 0;
+  return std::exchange(pending_, {});
+}
+
+} // namespace boshmux::proto::component
