@@ -10,16 +10,23 @@ latency while the attack runs; boshmux's resident memory is sampled throughout.
   refused to its sender, not written upstream, where it closes the component stream of every
   user;
 - 10,000 slowloris connections trickling headers;
-- reconnect storms: clients that create sessions, log in and abandon them.
+- reconnect storms: clients that create sessions, log in and abandon them;
+- a flood of session creations from one address, then from a second one: the per-address
+  creation rate refuses the first, --max-sessions the second, both with policy-violation,
+  while other addresses keep creating sessions until the cap is full; the attacker's sessions
+  expire and the room is back.
 """
 
 import asyncio
+import http.client
 import os
 import re
 import resource
 import sys
+import threading
 import time
 import unittest
+import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
@@ -35,6 +42,18 @@ BODY_LIMIT = 1024 * 1024  # README: HTTP limits, body 1 MiB (413)
 MAX_LATENCY_MS = 2000  # healthy sessions, while an attack runs
 SLOWLORIS_RSS_BOUND = 256 * 2**20  # 10,000 connections
 STORM_RSS_BOUND = 128 * 2**20  # 3,000 abandoned sessions
+# The creation flood: boshmux's limits, and the bound on its memory while it is flooded.
+CREATION_RATE = 5  # --max-creations-per-address-rate, creations/s
+CREATION_BURST = 50  # --max-creations-per-address-burst: the healthy 40 fit in 127.0.0.1's
+MAX_SESSIONS = 120  # over the healthy 40 + one burst: only a second address reaches it
+FLOOD_INACTIVITY = 12  # s: the attacker's sessions outlive both floods, then expire
+CREATION_FLOOD_RSS_BOUND = 16 * 2**20
+
+
+def creation_body(rid):
+    """A session creation request (XEP-0206: ver, xmpp:version)."""
+    return (f"<body xmlns='{HTTPBIND}' xmlns:xmpp='urn:xmpp:xbosh' rid='{rid}' to='{DOMAIN}' "
+            "wait='10' hold='1' ver='1.11' xmpp:version='1.0'/>")
 
 
 class AttackTest(unittest.TestCase):
@@ -49,11 +68,12 @@ class AttackTest(unittest.TestCase):
         self.rss = RssSampler(self.boshmux.proc.pid, interval=0.1)
         self.addCleanup(self.rss.stop)
 
-    def healthy(self, seconds, sessions=40, rate=40):
-        """The healthy population: boshload chatting for `seconds`, started now."""
+    def healthy(self, seconds, sessions=40, rate=40, sources=2):
+        """The healthy population: boshload chatting for `seconds`, started now, from
+        127.0.0.1 .. 127.0.0.`sources`."""
         load = Boshload(self.port, DOMAIN, "--scenario", "chat", "--sessions", sessions,
                         "--wait", "10", "--no-presence", "--rates", rate, "--step-seconds",
-                        seconds, "--sources", "2",
+                        seconds, "--sources", sources,
                         watch={"boshmux": self.boshmux.proc.pid}, timeout=seconds + 120)
         self.addCleanup(load.kill)
         wait_for(lambda: metrics(self.port).get("boshmux_sessions_active", 0) >= sessions or
@@ -282,6 +302,210 @@ class AttackTest(unittest.TestCase):
         wait_for(lambda: metrics(self.port)["boshmux_sessions_active"] == 0, 40,
                  "the abandoned sessions to expire")
         self.assertLess(peak - self.baseline, STORM_RSS_BOUND)
+
+    # ---- session-creation flood ---------------------------------------------------------
+
+    def create_from(self, source, rid=1000):
+        """One session creation from `source` on a fresh connection: (status, <body/>)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10,
+                                          source_address=(source, 0))
+        try:
+            conn.request("POST", "/http-bind", body=creation_body(rid).encode(),
+                         headers={"Content-Type": "text/xml; charset=utf-8"})
+            response = conn.getresponse()
+            return response.status, ET.fromstring(response.read())
+        finally:
+            conn.close()
+
+    def flood_creations(self, source, seconds, workers=8):
+        """Session creations from `source` for `seconds`, as fast as boshmux answers them, on
+        `workers` keep-alive connections. Returns what the attacker saw: created (a
+        session), refused (200 with a terminal policy-violation: what both limits answer to
+        a client that sent `ver`), other answers, requests, and elapsed (first request sent
+        to last answer read)."""
+        seen = {"created": 0, "refused": 0, "other": [], "requests": 0, "reconnects": 0,
+                "workers_done": 0}
+        lock = threading.Lock()
+
+        def worker(n, until):
+            conn, rid = None, 10_000 * (n + 1)
+            created = refused = requests = reconnects = 0
+            other = []
+            while time.monotonic() < until:
+                if conn is None:
+                    conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10,
+                                                      source_address=(source, 0))
+                rid += 1
+                try:
+                    conn.request("POST", "/http-bind", body=creation_body(rid).encode(),
+                                 headers={"Content-Type": "text/xml; charset=utf-8"})
+                    response = conn.getresponse()
+                    data = response.read()
+                    if response.will_close:
+                        conn.close()
+                        conn, reconnects = None, reconnects + 1
+                except (OSError, http.client.HTTPException) as e:
+                    other.append(repr(e))
+                    conn.close()
+                    conn, reconnects = None, reconnects + 1
+                    continue
+                requests += 1
+                try:
+                    body = ET.fromstring(data)
+                except ET.ParseError:
+                    other.append((response.status, data[:200]))
+                    continue
+                answer = (response.status, body.get("type"), body.get("condition"))
+                if response.status == 200 and body.get("sid") and not body.get("type"):
+                    created += 1
+                elif answer == (200, "terminate", "policy-violation"):
+                    refused += 1
+                else:
+                    other.append((response.status, data[:200]))
+            if conn is not None:
+                conn.close()
+            with lock:
+                seen["created"] += created
+                seen["refused"] += refused
+                seen["requests"] += requests
+                seen["reconnects"] += reconnects
+                seen["other"] += other
+                seen["workers_done"] += 1
+
+        started = time.monotonic()
+        threads = [threading.Thread(target=worker, args=(n, started + seconds))
+                   for n in range(workers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(seconds + 30)
+        seen["elapsed"] = time.monotonic() - started
+        self.assertEqual(seen.pop("workers_done"), workers, "a flood worker failed")
+        return seen
+
+    def tokens(self, elapsed):
+        """The creations one address's bucket can grant while flooded for `elapsed` s: at most
+        the burst plus what the rate refills in that time; at least as much less the time the
+        first request and the last answer spent on their way (0.5 s allowed)."""
+        return (CREATION_BURST + int(CREATION_RATE * max(0.0, elapsed - 0.5)),
+                int(CREATION_BURST + CREATION_RATE * elapsed))
+
+    def test_a_session_creation_flood_from_one_address(self):
+        self.start("--max-creations-per-address-rate", str(CREATION_RATE),
+                   "--max-creations-per-address-burst", str(CREATION_BURST),
+                   "--max-sessions", str(MAX_SESSIONS), "--inactivity", str(FLOOD_INACTIVITY))
+        healthy = 40
+        # Every healthy session from 127.0.0.1 (within its burst); the attackers are 127.0.0.2
+        # and 127.0.0.3.
+        load = self.healthy(seconds=24, sessions=healthy, sources=1)
+        m0 = metrics(self.port)
+        self.assertEqual((m0["boshmux_sessions_active"], m0["boshmux_sessions_created_total"],
+                          m0["boshmux_sessions_refused_total"]), (healthy, healthy, 0))
+
+        def delta(m, name, before, **labels):
+            return metric_sum(m, name, **labels) - metric_sum(before, name, **labels)
+
+        # 1. One address floods: its burst is accepted, then the rate; every other creation is
+        # refused with policy-violation and counted as rate-limited. A client of another
+        # address (127.0.0.1) logs in meanwhile.
+        flood = {}
+        attacker = threading.Thread(target=lambda: flood.update(
+            self.flood_creations("127.0.0.2", seconds=3)))
+        attacker.start()
+        time.sleep(0.5)
+        newcomer_started = time.monotonic()
+        newcomer = BoshClient(self.url, DOMAIN, wait=1)
+        newcomer.login_anonymous()
+        newcomer_pong = newcomer.ping("during-flood", DOMAIN).get("type")
+        newcomer_seconds = time.monotonic() - newcomer_started
+        newcomer_during_flood = attacker.is_alive()
+        newcomer.terminate()
+        attacker.join(40)
+        self.assertIn("elapsed", flood, "the first flood failed")
+        m1 = metrics(self.port)
+        first = dict(flood, other=flood["other"][:5])
+        lowest, highest = self.tokens(flood["elapsed"])
+        created1 = delta(m1, "boshmux_sessions_created_total", m0)
+        rate_limited1 = delta(m1, "boshmux_sessions_rate_limited_total", m0)
+        over_capacity1 = delta(m1, "boshmux_sessions_over_capacity_total", m0)
+        active1 = m1["boshmux_sessions_active"]
+
+        # 2. A second address floods: it fills the cap; beyond it, policy-violation counted as
+        # over capacity while its bucket still has tokens, then as rate-limited. Now the
+        # healthy address (127.0.0.1), well within its own rate, is refused too, as over
+        # capacity.
+        flood = self.flood_creations("127.0.0.3", seconds=2)
+        second = dict(flood, other=flood["other"][:5])
+        lowest2, highest2 = self.tokens(flood["elapsed"])
+        m2 = metrics(self.port)
+        created2 = delta(m2, "boshmux_sessions_created_total", m1)
+        rate_limited2 = delta(m2, "boshmux_sessions_rate_limited_total", m1)
+        over_capacity2 = delta(m2, "boshmux_sessions_over_capacity_total", m1)
+        full_status, full_body = self.create_from("127.0.0.1")
+        m2b = metrics(self.port)
+        full_counted = (delta(m2b, "boshmux_sessions_over_capacity_total", m2),
+                        delta(m2b, "boshmux_sessions_rate_limited_total", m2))
+        ended2 = delta(m2b, "boshmux_sessions_ended_total", m0)
+
+        # 3. The attackers' sessions (never used after their creation) expire; the room is
+        # back for everyone.
+        expiry_started = time.monotonic()
+        wait_for(lambda: metrics(self.port)["boshmux_sessions_active"] == healthy,
+                 FLOOD_INACTIVITY + 15, "the attackers' sessions to expire")
+        expired_after = time.monotonic() - expiry_started
+        latecomer = BoshClient(self.url, DOMAIN, wait=1)
+        latecomer.login_anonymous()
+        latecomer_pong = latecomer.ping("after-expiry", DOMAIN).get("type")
+        latecomer.terminate()
+        m3 = metrics(self.port)
+        expired = delta(m3, "boshmux_sessions_ended_total", m0, reason="inactivity")
+        ended3 = delta(m3, "boshmux_sessions_ended_total", m0)
+
+        peak = self.assert_healthy(
+            load, "creation-flood", rate=CREATION_RATE, burst=CREATION_BURST,
+            max_sessions=MAX_SESSIONS, first_address=first, second_address=second,
+            rate_limited=[rate_limited1, rate_limited2],
+            over_capacity=[over_capacity1, over_capacity2, full_counted[0]],
+            newcomer_during_flood=newcomer_pong,
+            newcomer_login_and_ping_s=round(newcomer_seconds, 3), refused_when_full=(
+                full_status, full_body.get("condition")),
+            expired=expired, expired_after_s=round(expired_after, 1),
+            latecomer=latecomer_pong)
+        # 1. The first address got its burst plus the rate, and nothing else: every other
+        # answer was a terminal policy-violation, counted as rate-limited, none over capacity.
+        self.assertEqual(first["other"], [])
+        self.assertEqual(first["requests"], first["created"] + first["refused"])
+        self.assertGreater(first["requests"], 1000)  # a flood, not a trickle
+        self.assertTrue(lowest <= first["created"] <= highest,
+                        (first["created"], lowest, highest))
+        self.assertEqual(created1, first["created"] + 1)  # + the newcomer from 127.0.0.1
+        self.assertEqual((rate_limited1, over_capacity1), (first["refused"], 0))
+        self.assertEqual(delta(m1, "boshmux_sessions_refused_total", m0), first["refused"])
+        self.assertEqual((newcomer_pong, newcomer_during_flood), ("result", True))
+        self.assertEqual(active1, healthy + first["created"])  # the newcomer left
+        # 2. The second address filled the cap exactly and was refused beyond it: what its
+        # bucket granted past the cap as over capacity, the rest as rate-limited; 127.0.0.1,
+        # within its own rate, was refused over capacity as well.
+        self.assertEqual(second["other"], [])
+        self.assertEqual(second["requests"], second["created"] + second["refused"])
+        self.assertEqual(second["created"], MAX_SESSIONS - active1)
+        self.assertEqual(created2, second["created"])
+        self.assertEqual(m2["boshmux_sessions_active"], MAX_SESSIONS)
+        self.assertEqual((full_status, full_body.get("type"), full_body.get("condition")),
+                         (200, "terminate", "policy-violation"))
+        self.assertEqual(rate_limited2 + over_capacity2, second["refused"])
+        granted = second["created"] + over_capacity2  # the second address's tokens
+        self.assertTrue(lowest2 <= granted <= highest2, (granted, lowest2, highest2))
+        self.assertEqual(full_counted, (1, 0))  # over capacity, not rate-limited
+        # Nobody's session ended meanwhile but the newcomer's own (client-terminate).
+        self.assertEqual(ended2, 1)
+        # 3. Each attacker session ended by inactivity, no other session did (but the
+        # newcomer's and the latecomer's, by their terminate); then 127.0.0.1 was welcome
+        # again.
+        self.assertEqual(expired, first["created"] + second["created"])
+        self.assertEqual(ended3, expired + 2)
+        self.assertEqual(latecomer_pong, "result")
+        self.assertLess(peak - self.baseline, CREATION_FLOOD_RSS_BOUND)
 
 
 if __name__ == "__main__":
