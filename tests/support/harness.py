@@ -74,6 +74,16 @@ class PrivateServer:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    def freeze(self):
+        """Stops (SIGSTOP) the processes that handle the traffic: connections stay open and
+        what peers write piles up unread in the socket buffers. kill() ends a frozen server."""
+        self._settle()
+        for pid in self._workers():
+            _signal(pid, signal.SIGSTOP)
+
+    def _settle(self):
+        """Waits until what the server was told is on disk (a hard stop loses nothing)."""
+
 
 class Prosody(PrivateServer):
     """A private Prosody on loopback with the boshmux component declared."""
@@ -124,6 +134,9 @@ class Prosody(PrivateServer):
         wait_for(lambda: port_open(self.component_port) and port_open(self.c2s_port), 15,
                  "prosody to listen")
         return self
+
+    def _workers(self):
+        return [self.proc.pid] if self.proc else []
 
     def kill(self):
         """Kills Prosody hard (SIGKILL): connections drop without a stream close."""
@@ -289,6 +302,15 @@ class Ejabberd(PrivateServer):
     def _beams(self):
         return [pid for pid in self.pids() if _comm(pid).startswith("beam")]
 
+    def _workers(self):
+        return self._beams()  # not ejabberdctl: kill() needs it to reap the VM
+
+    def _settle(self):
+        # Mnesia writes its transaction log with a delay of up to 2 s (dets up to 3 s): an
+        # account registered just before a SIGKILL (or a SIGSTOP) would be lost, unlike in
+        # Prosody.
+        time.sleep(max(0.0, self._last_write + 3.5 - time.monotonic()))
+
     def _reap(self, timeout):
         self.proc.wait(timeout)
         wait_for(lambda: not self.pids(), timeout, "ejabberd's processes to exit")
@@ -297,9 +319,7 @@ class Ejabberd(PrivateServer):
         """Kills ejabberd hard (SIGKILL to the VM and the rest of its process group):
         connections drop without a stream close."""
         if self.proc:
-            # Mnesia writes its transaction log with a delay of up to 2 s (dets up to 3 s):
-            # an account registered just before a SIGKILL would be lost, unlike in Prosody.
-            time.sleep(max(0.0, self._last_write + 3.5 - time.monotonic()))
+            self._settle()
             # The VM first, so that ejabberdctl (its parent) reaps it once all its threads
             # are gone and its ports closed; then whatever is left (erl_child_setup).
             for pid in self._beams() or [self.proc.pid]:
