@@ -53,6 +53,7 @@ struct session {
   std::string jid;
   std::string pending;
   std::uint64_t last_sent_seq = 0;
+  std::uint32_t pending_messages = 0; ///< chat messages in `pending`, not yet on the wire
   /// Sequence numbers from the partner: all below expected_seq arrived, and so did those in
   /// `ahead` (non-empty only after a gap: a loss, or a message overtaken).
   std::uint64_t expected_seq = 1;
@@ -240,10 +241,14 @@ private:
                      "type='unavailable'/></body>",
                      ++s.rid, s.sid, std::exchange(s.pending, {})),
          true);
+    s.pending_messages = 0;
   }
 
   /// The session is over (an error, or its logout completed).
   void ended(session& s, bool failed) {
+    // Messages still waiting for a request never left: not sent, so not lost either.
+    sent_ -= s.pending_messages;
+    unsent_ += std::exchange(s.pending_messages, 0);
     const phase was = s.state;
     s.state = phase::ended;
     ++s.generation; // whatever is still in flight for it is now stale
@@ -320,6 +325,7 @@ private:
                           "{}</body>",
                           ++s.rid, s.sid, s.pending));
       s.pending.clear();
+      s.pending_messages = 0;
     }
     if (s.outstanding == 0 && opt_.hold > 0) {
       if (s.state == phase::ready && opt_.idle_gap > 0)
@@ -633,6 +639,7 @@ private:
                                partner.jid, ++s.last_sent_seq, now_ns(), current_step_);
       ++step.sent;
       ++sent_;
+      ++s.pending_messages;
       pump(s);
     }
     if (t >= opt_.step_seconds)
@@ -678,6 +685,7 @@ private:
                        {"received", received_},
                        {"lost", sent_ > received_ ? sent_ - received_ : 0},
                        {"duplicates", duplicates_},
+                       {"unsent", unsent_},
                        {"out_of_order", out_of_order_},
                        {"lost_sessions", lost_sessions_}};
     finish();
@@ -728,6 +736,7 @@ private:
   std::uint64_t sent_ = 0;
   std::uint64_t received_ = 0;
   std::uint64_t duplicates_ = 0;
+  std::uint64_t unsent_ = 0; ///< offered to a session that ended before it could send them
   std::uint64_t out_of_order_ = 0;
 };
 

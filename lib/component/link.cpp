@@ -61,7 +61,7 @@ link::link(asio::any_io_executor executor, link_config config, handlers callback
     : executor_(std::move(executor))
     , config_(std::move(config))
     , handlers_(std::move(callbacks))
-    , outbox_(config_.max_queue_bytes)
+    , outbox_(config_.max_queue_bytes, config_.checkpoint_interval)
     , wake_(executor_)
     , retry_timer_(executor_)
     , jitter_rng_(std::random_device{}()) {}
@@ -293,8 +293,8 @@ asio::awaitable<void> link::read_loop(connection& c) {
       case component_stream::event::kind::stanza:
         if (const auto id = own_ping(e.bytes)) {
           outbox_.confirm(*id);
-          if (outbox_.wants_checkpoint()) {
-            ping(c);
+          if (outbox_.checkpoint_due()) {
+            wake_.cancel(); // the write loop writes it when due
           }
         } else if (handlers_.on_stanza) {
           handlers_.on_stanza(e.bytes);
@@ -333,6 +333,9 @@ asio::awaitable<void> link::write_loop(connection& c) {
       }
       co_return;
     }
+    if (ready && outbox_.wants_checkpoint(clock::now())) {
+      ping(c); // written first: it covers what was written before
+    }
     buffers.clear();
     std::size_t stanzas = 0;
     std::size_t bytes = 0;
@@ -353,7 +356,8 @@ asio::awaitable<void> link::write_loop(connection& c) {
       }
     }
     if (buffers.empty()) {
-      wake_.expires_at(asio::steady_timer::time_point::max());
+      const auto due = ready ? outbox_.checkpoint_due() : std::nullopt;
+      wake_.expires_at(due ? *due : asio::steady_timer::time_point::max());
       auto [ec] = co_await wake_.async_wait(use_tuple);
       if (ec && ec != asio::error::operation_aborted) {
         co_return;
@@ -373,9 +377,6 @@ asio::awaitable<void> link::write_loop(connection& c) {
     }
     c.last_write = clock::now();
     outbox_.written(stanzas);
-    if (outbox_.wants_checkpoint()) {
-      ping(c); // written next, after these stanzas
-    }
   }
 }
 

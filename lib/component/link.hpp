@@ -32,6 +32,9 @@ struct link_config {
   std::chrono::milliseconds keepalive_interval{30'000};
   /// The peer is declared dead when nothing at all is read for this long after a ping.
   std::chrono::milliseconds ping_timeout{15'000};
+  /// Checkpoint pings (which confirm the stanzas written before them) are at least this far
+  /// apart: under load one confirms many stanzas instead of costing the server one each.
+  std::chrono::milliseconds checkpoint_interval{10};
   /// Upper bound on resolving and connecting, and on the handshake.
   std::chrono::milliseconds connect_timeout{10'000};
   /// How long a clean close waits for the server's own close.

@@ -23,7 +23,18 @@ void outbox::written(std::size_t count) {
   }
 }
 
+std::optional<outbox::time_point> outbox::checkpoint_due() const noexcept {
+  if (!in_flight_.empty() || confirmed_ + unconfirmed_.size() <= covered_) {
+    return std::nullopt;
+  }
+  if (last_checkpoint_ == time_point::min()) {
+    return last_checkpoint_; // the first one: at once
+  }
+  return last_checkpoint_ + min_interval_;
+}
+
 std::uint64_t outbox::checkpoint(time_point now) {
+  last_checkpoint_ = now;
   covered_ = confirmed_ + unconfirmed_.size();
   in_flight_.push_back({next_id_, covered_, now});
   return next_id_++;

@@ -19,8 +19,10 @@ namespace boshmux::proto::component {
 /// queue and are written again on the next stream: delivery is at least once, and a stanza the
 /// server handled just before dying can arrive twice.
 ///
-/// At most one checkpoint is in flight at a time, so checkpoints batch themselves: at a low
-/// rate one follows each stanza, under load one covers everything written during a round trip.
+/// At most one checkpoint is in flight at a time, and they are at least `min_interval` apart,
+/// so checkpoints batch themselves: under load one covers everything written during a round
+/// trip or an interval, whichever is longer, and a stanza costs the server far less than a ping
+/// of its own.
 ///
 /// Sans-IO: the caller writes the bytes and supplies the time.
 class outbox {
@@ -28,8 +30,10 @@ public:
   using time_point = std::chrono::steady_clock::time_point;
 
   /// `max_bytes` bounds the queued and the unconfirmed stanzas together.
-  explicit outbox(std::size_t max_bytes)
-      : max_bytes_(max_bytes) {}
+  explicit outbox(std::size_t max_bytes,
+                  std::chrono::steady_clock::duration min_interval = {}) noexcept
+      : max_bytes_(max_bytes)
+      , min_interval_(min_interval) {}
 
   /// Queues a stanza. Returns false, queuing nothing, when it would exceed the bound.
   bool push(std::string stanza);
@@ -40,10 +44,13 @@ public:
   /// The first `count` pending stanzas were written: they wait for a checkpoint.
   void written(std::size_t count);
 
-  /// True when written stanzas are not covered by a checkpoint and none is in flight: the
-  /// caller should write checkpoint() now.
-  bool wants_checkpoint() const noexcept {
-    return in_flight_.empty() && confirmed_ + unconfirmed_.size() > covered_;
+  /// When the next checkpoint is due: written stanzas are not covered by one and none is in
+  /// flight (then `min_interval` after the last one). Nothing when none is needed.
+  std::optional<time_point> checkpoint_due() const noexcept;
+  /// True when a checkpoint is due at `now`: the caller should write checkpoint() now.
+  bool wants_checkpoint(time_point now) const noexcept {
+    const auto due = checkpoint_due();
+    return due && *due <= now;
   }
 
   /// Registers a checkpoint covering every stanza written so far, written at `now`; returns
@@ -85,6 +92,8 @@ private:
   };
 
   std::size_t max_bytes_;
+  std::chrono::steady_clock::duration min_interval_;
+  time_point last_checkpoint_ = time_point::min();
   std::size_t bytes_ = 0;
   std::deque<std::string> pending_;
   std::deque<std::string> unconfirmed_;

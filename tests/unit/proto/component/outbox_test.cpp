@@ -28,19 +28,19 @@ BOOST_AUTO_TEST_CASE(a_written_stanza_stays_until_a_checkpoint_after_it_comes_ba
   outbox box(1024);
   BOOST_TEST(box.push("a"));
   BOOST_TEST(box.push("bb"));
-  BOOST_TEST(!box.wants_checkpoint()); // nothing written yet
+  BOOST_TEST(!box.wants_checkpoint(t0)); // nothing written yet
   box.written(2);
   BOOST_TEST(box.pending().empty());
   BOOST_TEST(box.unconfirmed() == 2u);
   BOOST_TEST(box.bytes() == 3u);
-  BOOST_TEST(box.wants_checkpoint());
+  BOOST_TEST(box.wants_checkpoint(t0));
   const auto id = box.checkpoint(t0);
-  BOOST_TEST(!box.wants_checkpoint()); // one in flight
+  BOOST_TEST(!box.wants_checkpoint(t0)); // one in flight
   BOOST_TEST(box.confirm(id) == 2u);
   BOOST_TEST(box.unconfirmed() == 0u);
   BOOST_TEST(box.bytes() == 0u);
   BOOST_TEST(box.confirmed_total() == 2u);
-  BOOST_TEST(!box.wants_checkpoint());
+  BOOST_TEST(!box.wants_checkpoint(t0));
   BOOST_TEST(!box.checkpoint_sent().has_value());
 }
 
@@ -50,11 +50,11 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_covers_only_what_was_written_before_it) {
   box.written(1);
   const auto first = box.checkpoint(t0);
   box.push("b");
-  box.written(1);                      // after the checkpoint on the wire
-  BOOST_TEST(!box.wants_checkpoint()); // wait for the first to come back
+  box.written(1);                        // after the checkpoint on the wire
+  BOOST_TEST(!box.wants_checkpoint(t0)); // wait for the first to come back
   BOOST_TEST(box.confirm(first) == 1u);
   BOOST_TEST(box.unconfirmed() == 1u);
-  BOOST_TEST(box.wants_checkpoint()); // "b" is not covered yet
+  BOOST_TEST(box.wants_checkpoint(t0)); // "b" is not covered yet
   BOOST_TEST(box.confirm(box.checkpoint(t0)) == 1u);
   BOOST_TEST(box.unconfirmed() == 0u);
 }
@@ -99,7 +99,7 @@ BOOST_AUTO_TEST_CASE(rewind_puts_unconfirmed_stanzas_back_in_front_in_order) {
   BOOST_TEST(box.unconfirmed() == 0u);
   BOOST_TEST(box.rewound_total() == 2u);
   BOOST_TEST(box.bytes() == 3u);
-  BOOST_TEST(!box.wants_checkpoint());
+  BOOST_TEST(!box.wants_checkpoint(t0));
 }
 
 BOOST_AUTO_TEST_CASE(a_checkpoint_of_a_lost_stream_confirms_nothing_on_the_next) {
@@ -111,7 +111,7 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_of_a_lost_stream_confirms_nothing_on_the_next)
   box.written(1); // written again on the new stream
   BOOST_TEST(box.confirm(lost) == 0u);
   BOOST_TEST(box.unconfirmed() == 1u);
-  BOOST_TEST(box.wants_checkpoint());
+  BOOST_TEST(box.wants_checkpoint(t0));
   BOOST_TEST(box.confirm(box.checkpoint(t0)) == 1u);
   BOOST_TEST(box.confirmed_total() == 1u);
 }
@@ -148,6 +148,26 @@ BOOST_AUTO_TEST_CASE(take_all_hands_back_everything_oldest_first) {
   BOOST_TEST(!box.checkpoint_sent().has_value());
 }
 
+BOOST_AUTO_TEST_CASE(checkpoints_are_at_least_the_interval_apart) {
+  outbox box(1024, milliseconds(10));
+  BOOST_TEST(!box.checkpoint_due().has_value()); // nothing written
+  box.push("a");
+  box.written(1);
+  BOOST_TEST(box.wants_checkpoint(t0)); // the first at once
+  box.confirm(box.checkpoint(t0));
+  box.push("b");
+  box.written(1);
+  BOOST_TEST((box.checkpoint_due() == t0 + milliseconds(10)));
+  BOOST_TEST(!box.wants_checkpoint(t0 + milliseconds(9)));
+  BOOST_TEST(box.wants_checkpoint(t0 + milliseconds(10)));
+  const auto id = box.checkpoint(t0 + milliseconds(12));
+  box.push("c");
+  box.written(1);
+  BOOST_TEST(!box.checkpoint_due().has_value()); // one in flight
+  BOOST_TEST(box.confirm(id) == 1u);
+  BOOST_TEST((box.checkpoint_due() == t0 + milliseconds(22)));
+}
+
 BOOST_AUTO_TEST_CASE(written_beyond_the_pending_count_is_clamped) {
   outbox box(1024);
   box.push("a");
@@ -180,7 +200,7 @@ BOOST_AUTO_TEST_CASE(random_runs_confirm_every_stanza_once_and_in_order) {
           wire.push_back(box.pending()[i]);
         }
         box.written(n);
-        if (box.wants_checkpoint() || rng() % 4 == 0) {
+        if (box.wants_checkpoint(t0) || rng() % 4 == 0) {
           answers.push_back(box.checkpoint(t0));
         }
         break;
