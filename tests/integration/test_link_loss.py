@@ -56,13 +56,7 @@ class LinkLossTest(unittest.TestCase):
         # order (with Alice coming online meanwhile, ejabberd can hand her a message it stored
         # while she was not yet available after later ones routed live).
         wait_for(lambda: self.link_metric("queue_bytes") == 0, 10, "the queue flushed")
-        alice = XmppClient(self.server.c2s_port, "localhost", "alice", "alicepw")
-        self.addCleanup(alice.close)
-        alice.send("<presence/>")
-        chats = [self.next_chat(alice, 10) for _ in range(3)]
-        self.assertEqual([m.get("from") for m in chats], [me] * 3)
-        self.assertEqual([m.find("{jabber:client}body").text for m in chats],
-                         ["seq 1", "seq 2", "seq 3"])
+        alice = self.alice_gets(me, ["seq 1", "seq 2", "seq 3"])
         # Nothing was bounced to the client, and the session still routes both ways.
         self.assertEqual([s for s in client.received if s.get("type") == "error"], [])
         alice.send(f"<message to='{me}' type='chat' id='back'><body>welcome back</body>"
@@ -96,17 +90,22 @@ class LinkLossTest(unittest.TestCase):
         wait_for(lambda: self.link_metric("queue_bytes") == 0, 10, "all confirmed")
         self.assertEqual(self.link_metric("requeued_stanzas_total"), 3)
         # Alice was offline: the server stored them, and gives them to her now.
-        alice = XmppClient(self.server.c2s_port, "localhost", "alice", "alicepw")
-        self.addCleanup(alice.close)
-        alice.send("<presence/>")
-        chats = [self.next_chat(alice, 10) for _ in range(3)]
-        self.assertEqual([m.get("from") for m in chats], [me] * 3)
-        self.assertEqual([m.find("{jabber:client}body").text for m in chats],
-                         ["frozen 1", "frozen 2", "frozen 3"])
+        alice = self.alice_gets(me, ["frozen 1", "frozen 2", "frozen 3"])
         with self.assertRaises((AssertionError, TimeoutError)):  # and no second copy
             self.next_chat(alice, 1)
         self.assertEqual([s for s in client.received if s.get("type") == "error"], [])
         self.assertIsNone(client.terminal)
+
+    def alice_gets(self, sender, bodies):
+        """Alice comes online and gets exactly `bodies` from `sender`, in order (from her
+        offline storage); returns her connection."""
+        alice = XmppClient(self.server.c2s_port, "localhost", "alice", "alicepw")
+        self.addCleanup(alice.close)
+        alice.send("<presence/>")
+        chats = [self.next_chat(alice, 10) for _ in bodies]
+        self.assertEqual([m.get("from") for m in chats], [sender] * len(bodies))
+        self.assertEqual([m.find("{jabber:client}body").text for m in chats], bodies)
+        return alice
 
     @staticmethod
     def next_chat(xmpp_client, timeout):

@@ -20,6 +20,12 @@ std::vector<std::string> strings(std::initializer_list<const char*> items) {
   return {items.begin(), items.end()};
 }
 
+/// Queues a stanza and writes it at once.
+void write(outbox& box, const char* stanza) {
+  BOOST_REQUIRE(box.push(stanza));
+  box.written(1);
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(outbox_suite)
@@ -46,11 +52,9 @@ BOOST_AUTO_TEST_CASE(a_written_stanza_stays_until_a_checkpoint_after_it_comes_ba
 
 BOOST_AUTO_TEST_CASE(a_checkpoint_covers_only_what_was_written_before_it) {
   outbox box(1024);
-  box.push("a");
-  box.written(1);
+  write(box, "a");
   const auto first = box.checkpoint(t0);
-  box.push("b");
-  box.written(1);                        // after the checkpoint on the wire
+  write(box, "b");                       // after the checkpoint on the wire
   BOOST_TEST(!box.wants_checkpoint(t0)); // wait for the first to come back
   BOOST_TEST(box.confirm(first) == 1u);
   BOOST_TEST(box.unconfirmed() == 1u);
@@ -61,11 +65,9 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_covers_only_what_was_written_before_it) {
 
 BOOST_AUTO_TEST_CASE(an_answer_stands_for_the_checkpoints_before_it) {
   outbox box(1024);
-  box.push("a");
-  box.written(1);
+  write(box, "a");
   const auto first = box.checkpoint(t0);
-  box.push("b");
-  box.written(1);
+  write(box, "b");
   const auto second = box.checkpoint(t0 + milliseconds(5)); // a keepalive ping, say
   BOOST_TEST((box.checkpoint_sent() == t0));                // the oldest
   BOOST_TEST(box.confirm(second) == 2u);
@@ -75,8 +77,7 @@ BOOST_AUTO_TEST_CASE(an_answer_stands_for_the_checkpoints_before_it) {
 
 BOOST_AUTO_TEST_CASE(an_unknown_or_repeated_answer_confirms_nothing) {
   outbox box(1024);
-  box.push("a");
-  box.written(1);
+  write(box, "a");
   const auto id = box.checkpoint(t0);
   BOOST_TEST(box.confirm(id + 1) == 0u);
   BOOST_TEST(box.confirm(0) == 0u);
@@ -104,8 +105,7 @@ BOOST_AUTO_TEST_CASE(rewind_puts_unconfirmed_stanzas_back_in_front_in_order) {
 
 BOOST_AUTO_TEST_CASE(a_checkpoint_of_a_lost_stream_confirms_nothing_on_the_next) {
   outbox box(1024);
-  box.push("a");
-  box.written(1);
+  write(box, "a");
   const auto lost = box.checkpoint(t0);
   box.rewind();
   box.written(1); // written again on the new stream
@@ -151,18 +151,15 @@ BOOST_AUTO_TEST_CASE(take_all_hands_back_everything_oldest_first) {
 BOOST_AUTO_TEST_CASE(checkpoints_are_at_least_the_interval_apart) {
   outbox box(1024, milliseconds(10));
   BOOST_TEST(!box.checkpoint_due().has_value()); // nothing written
-  box.push("a");
-  box.written(1);
+  write(box, "a");
   BOOST_TEST(box.wants_checkpoint(t0)); // the first at once
   box.confirm(box.checkpoint(t0));
-  box.push("b");
-  box.written(1);
+  write(box, "b");
   BOOST_TEST((box.checkpoint_due() == t0 + milliseconds(10)));
   BOOST_TEST(!box.wants_checkpoint(t0 + milliseconds(9)));
   BOOST_TEST(box.wants_checkpoint(t0 + milliseconds(10)));
   const auto id = box.checkpoint(t0 + milliseconds(12));
-  box.push("c");
-  box.written(1);
+  write(box, "c");
   BOOST_TEST(!box.checkpoint_due().has_value()); // one in flight
   BOOST_TEST(box.confirm(id) == 1u);
   BOOST_TEST((box.checkpoint_due() == t0 + milliseconds(22)));
