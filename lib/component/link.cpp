@@ -9,7 +9,6 @@
 #include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
-#include <charconv>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <vector>
@@ -25,8 +24,6 @@ constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 namespace {
 
-/// Id prefix of the pings the link sends through the server to itself.
-constexpr std::string_view ping_id_prefix = "boshmux-ping-";
 /// Largest batch of queued stanzas handed to one write.
 constexpr std::size_t max_write_batch_bytes = 256 * 1024;
 
@@ -181,8 +178,15 @@ asio::awaitable<link::outcome> link::connect_once() {
   spdlog::debug("[up={}] connected; opening component stream for {}", endpoint(), config_.domain);
   c.control = c.stream.open();
   co_await (read_loop(c) || write_loop(c) || watchdog(c));
-  // What the server did not confirm may have died with it: written again on the next stream.
-  if (const std::size_t again = outbox_.rewind(); again > 0 && !stopping_) {
+  if (stopping_) {
+    // The server handles a stream in order: its own close means it took everything before
+    // ours. Without it, say what may not have arrived (there is no next stream).
+    if (!c.peer_closed && outbox_.unconfirmed() > 0) {
+      spdlog::warn("[up={}] closed without the server's confirmation of the last {} stanzas",
+                   endpoint(), outbox_.unconfirmed());
+    }
+  } else if (const std::size_t again = outbox_.rewind(); again > 0) {
+    // What the server did not confirm may have died with it: written again on the next stream.
     spdlog::warn("[up={}] {} stanzas not confirmed by the server will be written again", endpoint(),
                  again);
   }
@@ -224,39 +228,9 @@ asio::awaitable<link::outcome> link::connect_once() {
 }
 
 void link::ping(connection& c) {
-  // A ping from our domain to itself: the server handles it after every stanza written
-  // before it and routes it back to us, which confirms those stanzas.
-  c.control +=
-      fmt::format("<iq type='get' id='{}{}' from='{}' to='{}'>"
-                  "<ping xmlns='urn:xmpp:ping'/></iq>",
-                  ping_id_prefix, outbox_.checkpoint(clock::now()), config_.domain, config_.domain);
+  // It confirms the stanzas written before it when it comes back (proto::component::outbox).
+  c.control += proto::component::checkpoint_ping(config_.domain, outbox_.checkpoint(clock::now()));
   wake_.cancel();
-}
-
-std::optional<std::uint64_t> link::own_ping(std::string_view stanza) const {
-  // Cheap filter first; the full check parses only the rare candidates.
-  if (stanza.size() > 512 || stanza.find(ping_id_prefix) == std::string_view::npos) {
-    return std::nullopt;
-  }
-  std::error_code ec;
-  const auto doc = proto::xml::document::parse(stanza, ec);
-  if (!doc) {
-    return std::nullopt;
-  }
-  // The ping itself, or the server's answer to it (an error, from a server that answers).
-  const auto& root = doc->root();
-  const std::string_view id = proto::xml::attribute_value(root, "id");
-  if (proto::xml::local_name(root) != "iq" || !id.starts_with(ping_id_prefix) ||
-      proto::xml::attribute_value(root, "to") != config_.domain) {
-    return std::nullopt;
-  }
-  std::uint64_t number = 0;
-  const std::string_view digits = id.substr(ping_id_prefix.size());
-  const auto [end, err] = std::from_chars(digits.data(), digits.data() + digits.size(), number);
-  if (err != std::errc{} || end != digits.data() + digits.size()) {
-    return std::nullopt;
-  }
-  return number;
 }
 
 asio::awaitable<void> link::read_loop(connection& c) {
@@ -291,7 +265,7 @@ asio::awaitable<void> link::read_loop(connection& c) {
         wake_.cancel();
         break;
       case component_stream::event::kind::stanza:
-        if (const auto id = own_ping(e.bytes)) {
+        if (const auto id = proto::component::checkpoint_answer(e.bytes, config_.domain)) {
           outbox_.confirm(*id);
           if (outbox_.checkpoint_due()) {
             wake_.cancel(); // the write loop writes it when due

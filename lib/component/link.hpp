@@ -115,7 +115,6 @@ private:
   void set_up(bool up);
   void report(const outcome& result, std::chrono::milliseconds delay);
   void ping(connection& c);
-  std::optional<std::uint64_t> own_ping(std::string_view stanza) const;
   std::string endpoint() const;
 
   asio::any_io_executor executor_;

@@ -1,10 +1,53 @@
 #include "proto/component/outbox.hpp"
 
+#include "proto/xml/dom.hpp"
+
 #include <algorithm>
+#include <charconv>
+#include <fmt/format.h>
 #include <iterator>
 #include <utility>
 
 namespace boshmux::proto::component {
+
+namespace {
+
+constexpr std::string_view ping_id_prefix = "boshmux-ping-";
+
+} // namespace
+
+std::string checkpoint_ping(std::string_view domain, std::uint64_t id) {
+  return fmt::format(
+      "<iq type='get' id='{}{}' from='{}' to='{}'><ping xmlns='urn:xmpp:ping'/></iq>",
+      ping_id_prefix, id, domain, domain);
+}
+
+std::optional<std::uint64_t> checkpoint_answer(std::string_view stanza, std::string_view domain) {
+  // Cheap filter first; the full check parses only the rare candidates.
+  if (stanza.size() > 512 || stanza.find(ping_id_prefix) == std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::error_code ec;
+  const auto doc = xml::document::parse(stanza, ec);
+  if (!doc) {
+    return std::nullopt;
+  }
+  const auto& root = doc->root();
+  const std::string_view type = xml::attribute_value(root, "type");
+  const std::string_view id = xml::attribute_value(root, "id");
+  if (xml::local_name(root) != "iq" || (type != "get" && type != "error") ||
+      xml::attribute_value(root, "from") != domain || xml::attribute_value(root, "to") != domain ||
+      !id.starts_with(ping_id_prefix)) {
+    return std::nullopt;
+  }
+  std::uint64_t number = 0;
+  const std::string_view digits = id.substr(ping_id_prefix.size());
+  const auto [end, err] = std::from_chars(digits.data(), digits.data() + digits.size(), number);
+  if (digits.empty() || err != std::errc{} || end != digits.data() + digits.size()) {
+    return std::nullopt;
+  }
+  return number;
+}
 
 bool outbox::push(std::string stanza) {
   if (stanza.size() > max_bytes_ - std::min(bytes_, max_bytes_)) {

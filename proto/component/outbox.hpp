@@ -6,6 +6,7 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace boshmux::proto::component {
 
@@ -106,5 +107,14 @@ private:
   std::uint64_t next_id_ = 1;
   std::deque<checkpoint_record> in_flight_; ///< oldest first
 };
+
+/// The checkpoint numbered `id`: a ping from `domain` to itself (XEP-0199), which the server
+/// routes back to the component that sent it.
+std::string checkpoint_ping(std::string_view domain, std::uint64_t id);
+
+/// The number of a checkpoint when `stanza` is one of ours coming back (the ping itself, or a
+/// server's error answer to it), else nothing. Only the server can send it: it is from our own
+/// domain, which no user can claim, so nobody can forge a confirmation.
+std::optional<std::uint64_t> checkpoint_answer(std::string_view stanza, std::string_view domain);
 
 } // namespace boshmux::proto::component

@@ -1,10 +1,14 @@
 #include "proto/component/outbox.hpp"
 
 #include <boost/test/unit_test.hpp>
+#include <fmt/format.h>
 #include <random>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
+using boshmux::proto::component::checkpoint_answer;
 using boshmux::proto::component::outbox;
 using std::chrono::milliseconds;
 
@@ -18,6 +22,12 @@ std::vector<std::string> pending(const outbox& box) {
 
 std::vector<std::string> strings(std::initializer_list<const char*> items) {
   return {items.begin(), items.end()};
+}
+
+/// checkpoint_answer() for the domain c.example, -1 for nothing.
+long long answer(std::string_view stanza) {
+  const auto number = checkpoint_answer(stanza, "c.example");
+  return number ? static_cast<long long>(*number) : -1;
 }
 
 /// Queues a stanza and writes it at once.
@@ -173,64 +183,84 @@ BOOST_AUTO_TEST_CASE(written_beyond_the_pending_count_is_clamped) {
   BOOST_TEST(box.pending().empty());
 }
 
-// A model check: random pushes, writes, checkpoints, answers (in order, as a server gives
-// them) and lost streams. Every stanza is confirmed exactly once and in order, none is lost,
-// and a stanza is written again only after a lost stream.
-BOOST_AUTO_TEST_CASE(random_runs_confirm_every_stanza_once_and_in_order) {
-  for (unsigned seed = 1; seed <= 200; ++seed) {
+// A model check against a server that handles the stream in order: random pushes, writes
+// (a due checkpoint goes first, as the link writes it), keepalive checkpoints, the server
+// handling a part of what is on the wire, and lost streams. A stanza leaves the outbox only
+// once the server handled it, the bound counts exactly what is left, and in the end every
+// stanza arrived at least once, in order.
+BOOST_AUTO_TEST_CASE(random_runs_confirm_only_what_the_server_handled) {
+  for (unsigned seed = 1; seed <= 300; ++seed) {
     std::mt19937 rng(seed);
-    outbox box(1 << 20);
+    outbox box(1 << 20, milliseconds(seed % 3 == 0 ? 0 : seed % 7));
+    auto now = t0;
     std::uint64_t next = 0;
-    std::vector<std::string> wire;      // stanzas on the current stream, in order
-    std::vector<std::uint64_t> answers; // checkpoints the server will answer, in order
-    std::vector<std::string> delivered; // everything the server handled
-    std::uint64_t confirmed_seen = 0;
+    // What is on the current stream and not yet handled: a stanza, or a checkpoint's number.
+    std::vector<std::variant<std::string, std::uint64_t>> wire;
+    std::vector<std::string> delivered; // everything the server handled, in order
+    std::vector<bool> handled;          // by stanza number
+    std::uint64_t handled_prefix = 0;   // stanzas 0 .. handled_prefix - 1 were all handled
+    auto handle = [&](std::size_t count) {
+      for (std::size_t i = 0; i < count; ++i) {
+        if (const auto* stanza = std::get_if<std::string>(&wire[i])) {
+          delivered.push_back(*stanza);
+          handled[std::stoull(*stanza)] = true;
+          while (handled_prefix < next && handled[handled_prefix]) {
+            ++handled_prefix;
+          }
+        } else {
+          box.confirm(std::get<std::uint64_t>(wire[i]));
+          // Stanzas leave in order: those confirmed are 0 .. confirmed_total() - 1.
+          BOOST_REQUIRE_LE(box.confirmed_total(), handled_prefix);
+        }
+      }
+      wire.erase(wire.begin(), wire.begin() + static_cast<std::ptrdiff_t>(count));
+    };
+    auto write_pending = [&](std::size_t n) {
+      if (box.wants_checkpoint(now)) {
+        wire.emplace_back(box.checkpoint(now));
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        wire.emplace_back(box.pending()[i]);
+      }
+      box.written(n);
+    };
     for (int step = 0; step < 400; ++step) {
-      switch (rng() % 6) {
+      now += milliseconds(rng() % 4);
+      switch (rng() % 7) {
       case 0:
       case 1:
         BOOST_REQUIRE(box.push(std::to_string(next++)));
+        handled.push_back(false);
         break;
-      case 2: {
-        const std::size_t n = rng() % (box.pending().size() + 1);
-        for (std::size_t i = 0; i < n; ++i) {
-          wire.push_back(box.pending()[i]);
-        }
-        box.written(n);
-        if (box.wants_checkpoint(t0) || rng() % 4 == 0) {
-          answers.push_back(box.checkpoint(t0));
-        }
+      case 2:
+        write_pending(rng() % (box.pending().size() + 1));
         break;
-      }
-      case 3: // the server handles everything written so far and answers the checkpoints
-        delivered.insert(delivered.end(), wire.begin(), wire.end());
+      case 3: // a keepalive ping: a checkpoint too
+        wire.emplace_back(box.checkpoint(now));
+        break;
+      case 4:
+      case 5: // the server handles a part of the stream
+        handle(rng() % (wire.size() + 1));
+        break;
+      default: // the stream dies: the rest of it is gone
         wire.clear();
-        for (const auto id : answers) {
-          confirmed_seen += box.confirm(id);
-        }
-        answers.clear();
-        break;
-      case 4: // the stream dies after the server handled a part of it, without answering
-        delivered.insert(delivered.end(), wire.begin(),
-                         wire.begin() + static_cast<std::ptrdiff_t>(rng() % (wire.size() + 1)));
-        wire.clear();
-        answers.clear();
         box.rewind();
         break;
-      default:
-        break;
       }
-      BOOST_REQUIRE_EQUAL(confirmed_seen, box.confirmed_total());
+      std::size_t left = 0; // every stanza not yet confirmed, queued or unconfirmed
+      for (std::uint64_t i = box.confirmed_total(); i < next; ++i) {
+        left += std::to_string(i).size();
+      }
+      BOOST_REQUIRE_EQUAL(box.bytes(), left);
+      BOOST_REQUIRE_EQUAL(box.pending().size() + box.unconfirmed(), next - box.confirmed_total());
     }
-    // Finish on a healthy stream.
-    box.rewind();
+    // A healthy stream to finish: everything written, then handled.
     wire.clear();
-    for (const auto& s : box.pending()) {
-      wire.push_back(s);
-    }
-    box.written(box.pending().size());
-    delivered.insert(delivered.end(), wire.begin(), wire.end());
-    box.confirm(box.checkpoint(t0));
+    box.rewind();
+    write_pending(box.pending().size());
+    now += milliseconds(10);
+    wire.emplace_back(box.checkpoint(now));
+    handle(wire.size());
     BOOST_REQUIRE_EQUAL(box.unconfirmed(), 0u);
     BOOST_REQUIRE_EQUAL(box.confirmed_total(), next);
     BOOST_REQUIRE_EQUAL(box.bytes(), 0u);
@@ -245,6 +275,42 @@ BOOST_AUTO_TEST_CASE(random_runs_confirm_every_stanza_once_and_in_order) {
     }
     BOOST_REQUIRE_EQUAL(expected, next);
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_checkpoint_ping_comes_back_as_its_number) {
+  const std::string ping = boshmux::proto::component::checkpoint_ping("c.example", 42);
+  BOOST_TEST(ping == "<iq type='get' id='boshmux-ping-42' from='c.example' to='c.example'>"
+                     "<ping xmlns='urn:xmpp:ping'/></iq>");
+  BOOST_TEST(answer(ping) == 42);
+  // As the server routes it back (in the component stream's namespace), or answers it.
+  BOOST_TEST(answer("<iq xmlns='jabber:component:accept' to='c.example' from='c.example' "
+                    "type='get' id='boshmux-ping-7'><ping xmlns='urn:xmpp:ping'/></iq>") == 7);
+  BOOST_TEST(answer("<iq to='c.example' from='c.example' type='error' id='boshmux-ping-8'>"
+                    "<error type='cancel'/></iq>") == 8);
+}
+
+BOOST_AUTO_TEST_CASE(nobody_but_the_server_can_confirm) {
+  // From anyone but our domain: a user, here or remote, cannot forge a confirmation.
+  BOOST_TEST(answer("<iq to='c.example' from='mallory@example.org/x' type='get' "
+                    "id='boshmux-ping-1'/>") == -1);
+  BOOST_TEST(answer("<iq to='c.example' from='example.org' type='error' "
+                    "id='boshmux-ping-1'/>") == -1);
+  BOOST_TEST(answer("<iq to='c.example' type='get' id='boshmux-ping-1'/>") == -1);
+  // Not ours in other ways.
+  BOOST_TEST(answer("<iq to='c.example' from='c.example' type='result' "
+                    "id='boshmux-ping-1'/>") == -1);
+  BOOST_TEST(answer("<message to='c.example' from='c.example' type='get' "
+                    "id='boshmux-ping-1'/>") == -1);
+  BOOST_TEST(answer("<iq to='u@c.example/r' from='c.example' type='get' "
+                    "id='boshmux-ping-1'/>") == -1);
+  for (const char* id : {"boshmux-ping-", "boshmux-ping-1x", "boshmux-ping--1", "ping-1",
+                         "boshmux-ping-99999999999999999999999"}) {
+    BOOST_TEST(
+        answer(fmt::format("<iq to='c.example' from='c.example' type='get' id='{}'/>", id)) == -1,
+        id);
+  }
+  BOOST_TEST(answer("<iq to='c.example' from='c.example' type='get' id='boshmux-ping-1'") ==
+             -1); // not well-formed
 }
 
 BOOST_AUTO_TEST_SUITE_END()
