@@ -383,12 +383,11 @@ asio::awaitable<void> link::watchdog(connection& c) {
             seconds(std::chrono::duration_cast<std::chrono::milliseconds>(now - *sent)));
         co_return;
       }
-    } else if (now - c.last_read >= config_.keepalive_interval) {
-      ping(c); // nothing heard for a while
-    }
-    if (now - c.last_write >= config_.keepalive_interval && c.control.empty()) {
-      c.control += ' ';
-      wake_.cancel();
+    } else if (now - c.last_read >= config_.keepalive_interval ||
+               now - c.last_write >= config_.keepalive_interval) {
+      // Nothing heard, or nothing written (an idle link, or a write the server does not
+      // read: then the ping goes unanswered too) for a while.
+      ping(c);
     }
   }
 }

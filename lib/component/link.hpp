@@ -27,8 +27,7 @@ struct link_config {
   std::string host;          ///< the XMPP server's host name or address
   std::uint16_t port = 5347; ///< the XMPP server's component port
   std::string secret;        ///< the shared secret
-  /// A whitespace keepalive is written when nothing was written for this long; a ping
-  /// travels through the server when nothing was read for this long.
+  /// A ping travels through the server when nothing was read or written for this long.
   std::chrono::milliseconds keepalive_interval{30'000};
   /// The peer is declared dead when nothing at all is read for this long after a ping.
   std::chrono::milliseconds ping_timeout{15'000};
