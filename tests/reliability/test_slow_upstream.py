@@ -12,7 +12,9 @@ counted in boshmux_stanzas_undeliverable_total. So:
   flooded; a healthy boshload population meanwhile sees no HTTP or session error, and each of
   its messages is delivered or bounced, none vanishes; when the stall ends the queue drains
   on the same component stream and every accepted stanza arrives;
-- a slow upstream (a fixed delay on every chunk) only adds latency: nothing is lost.
+- a slow upstream (a fixed delay on every chunk) only adds latency: nothing is lost;
+- a server that stops reading while it keeps sending is declared dead (its ping goes
+  unanswered) and the link is re-established.
 """
 
 import os
@@ -24,7 +26,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 from bosh_client import BoshClient, condition, tag  # noqa: E402
-from harness import Boshmux, Prosody, test_failed, wait_for  # noqa: E402
+from harness import Boshmux, Prosody, XmppClient, test_failed, wait_for  # noqa: E402
 from reliability import (Boshload, RssSampler, chat_figures, metric_sum, metrics,  # noqa: E402
                          report, rss_bytes)
 from stall_proxy import StallProxy  # noqa: E402
@@ -95,14 +97,14 @@ class Flooder(threading.Thread):
 
 
 class SlowUpstreamTest(unittest.TestCase):
-    def start(self):
+    def start(self, *args):
         self.server = Prosody(components={DOMAIN: SECRET}, log_level="info").start()
         self.addCleanup(self.server.cleanup)
         self.proxy = StallProxy(self.server.component_port).start()
         self.addCleanup(self.proxy.stop)
         self.boshmux = Boshmux(["--domain", DOMAIN, "--upstream",
                                 f"127.0.0.1:{self.proxy.port}", "--listen", "127.0.0.1:0",
-                                "--anonymous", "--no-local-routing"],
+                                "--anonymous", "--no-local-routing", *args],
                                env={"BOSHMUX_SECRET": SECRET}).start()
         self.addCleanup(self.boshmux.cleanup)
         self.addCleanup(lambda: test_failed(self) and sys.stderr.write(
@@ -234,6 +236,48 @@ class SlowUpstreamTest(unittest.TestCase):
         report("slow-upstream", sessions=sessions, rate=rate, delay_s=delay, sent=chat["sent"],
                lost=chat["lost"], p50_ms=p50, max_ms=chat["steps"][0]["latency_ms"]["max"],
                errors=result["errors"], peak_rss=self.rss.peak)
+
+    def test_a_server_that_talks_but_does_not_read_is_declared_dead(self):
+        self.start("--keepalive", "1")  # a ping after 1 s without reading or writing
+        self.server.register("bob", "bobpw")
+        client = BoshClient(self.url, DOMAIN)
+        me = client.login_anonymous()
+        bob = XmppClient(self.server.c2s_port, "localhost", "bob", "bobpw")
+        self.addCleanup(bob.close)
+        talking = threading.Event()
+        talking.set()
+
+        def talk():  # the server keeps writing to boshmux: bob's messages to our user
+            n = 0
+            while talking.is_set():
+                n += 1
+                bob.send(f"<message to='{me}' type='chat' id='b{n}'><body>{n}</body></message>")
+                time.sleep(0.05)
+
+        talker = threading.Thread(target=talk, daemon=True)
+        talker.start()
+        self.addCleanup(talker.join, 5)
+        self.addCleanup(talking.clear)
+        time.sleep(1.5)
+        self.proxy.stall()  # boshmux's stream is no longer read; the server's still flows
+        stalled = time.monotonic()
+        self.boshmux.wait_log("did not answer a ping", timeout=10)
+        detected = time.monotonic() - stalled
+        self.proxy.resume()
+        self.boshmux.wait_log("authenticated", count=2, timeout=15)
+        # Detected within the keepalive (1 s) + the unanswered ping's bound (1.5 s), with room.
+        self.assertLess(detected, 6.0)
+        # Through the new stream, the server's messages reach the session again.
+        client.received = []
+        before = self.server_messages(client)
+        wait_for(lambda: self.server_messages(client) > before, 10, "bob's messages again")
+        self.assertIsNone(client.terminal)
+        report("upstream-talks-but-does-not-read", detected_s=round(detected, 2))
+
+    @staticmethod
+    def server_messages(client):
+        client.request()
+        return sum(1 for s in client.received if tag(s) == "message" and s.get("type") == "chat")
 
 
 if __name__ == "__main__":
