@@ -283,6 +283,44 @@ for _ in range(12):
         s += bytes([op]) + bytes(rng.randrange(256) for _ in range(3))
     write("session_machine", s)
 
+# --- Component link outbox: event scripts (see fuzz_outbox.cpp for the opcodes) ---
+PUSH, WRITE, KEEPALIVE, HANDLE, LOSE, WAIT, OTHER = 0, 2, 3, 4, 6, 7, 8
+
+
+def outbox(bound, interval, *steps):
+    return bytes([bound, interval]) + b"".join(bytes(x) for x in steps)
+
+
+def forged(text, number=1):
+    data = text.encode()
+    return bytes([OTHER, 0, len(data)]) + data + struct.pack("<I", number)
+
+
+write("outbox", outbox(4, 0, *[[PUSH, 5]] * 5, [WRITE, 255], [HANDLE, 255], [KEEPALIVE],
+                       [HANDLE, 255]))
+# a stream lost after the server handled part of it: written again, a repeat but no loss
+write("outbox", outbox(4, 0, *[[PUSH, 3]] * 3, [WRITE, 255], [HANDLE, 2], [LOSE], [WRITE, 255],
+                       [KEEPALIVE], [HANDLE, 255]))
+# a bound of 16 bytes: pushes refused
+write("outbox", outbox(0, 0, *[[PUSH, 10]] * 4, [WRITE, 1], [HANDLE, 255], [PUSH, 1]))
+# checkpoints 10 ms apart
+write("outbox", outbox(3, 10, [PUSH, 0], [WRITE, 255], [PUSH, 0], [WAIT, 5], [WRITE, 255],
+                       [HANDLE, 255], [WAIT, 10], [WRITE, 255], [HANDLE, 255]))
+# the grace expires: everything handed back
+write("outbox", outbox(3, 0, *[[PUSH, 2]] * 4, [WRITE, 2], [HANDLE, 1], [OTHER, 1], [PUSH, 0]))
+# confirmations only the server can send
+write("outbox", outbox(4, 0, [PUSH, 0], [WRITE, 255])
+      + forged("<iq to='c.example' from='mallory@example.org/x' type='get' id='boshmux-ping-1'/>")
+      + forged("<iq to='c.example' from='c.example' type='result' id='boshmux-ping-1'/>")
+      + forged("<iq to='c.example' from='c.example' type='error' id='boshmux-ping-1'/>", 7))
+rng = random.Random(11)
+for _ in range(10):
+    script = bytes([rng.randrange(5), rng.randrange(16)])
+    for _ in range(rng.randrange(10, 80)):
+        script += bytes([rng.choice([PUSH, PUSH, WRITE, KEEPALIVE, HANDLE, HANDLE, LOSE, WAIT]),
+                         rng.randrange(256)])
+    write("outbox", script)
+
 # --- Regression inputs: each reproduced a bug before its fix (README, "Findings and fixes") ---
 # A resent pause request was not replayed: the pause answer was never cached, so the resend
 # ended the session with item-not-found (proto/bosh/session_machine.cpp).
