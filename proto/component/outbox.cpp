@@ -100,21 +100,24 @@ std::size_t outbox::confirm(std::uint64_t id) {
   return count;
 }
 
-std::size_t outbox::rewind() {
+std::size_t outbox::requeue_unconfirmed() {
   const std::size_t count = unconfirmed_.size();
   pending_.insert(pending_.begin(), std::make_move_iterator(unconfirmed_.begin()),
                   std::make_move_iterator(unconfirmed_.end()));
   unconfirmed_.clear();
   in_flight_.clear();
   covered_ = confirmed_;
+  return count;
+}
+
+std::size_t outbox::rewind() {
+  const std::size_t count = requeue_unconfirmed();
   rewound_ += count;
   return count;
 }
 
 std::deque<std::string> outbox::take_all() {
-  const std::uint64_t rewound = rewound_;
-  rewind();
-  rewound_ = rewound; // handed back, not to be written again
+  requeue_unconfirmed(); // handed back, not to be written again: not counted as rewound
   bytes_ = 0;
   return std::exchange(pending_, {});
 }

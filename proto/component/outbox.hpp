@@ -86,6 +86,10 @@ public:
   std::uint64_t rewound_total() const noexcept { return rewound_; }
 
 private:
+  /// Moves the unconfirmed stanzas back in front of the queue and forgets the checkpoints in
+  /// flight; returns how many moved.
+  std::size_t requeue_unconfirmed();
+
   struct checkpoint_record {
     std::uint64_t id;
     std::uint64_t covers; ///< stanzas confirmed once it comes back (a count since construction)
